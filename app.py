@@ -1,0 +1,74 @@
+"""ShareFab's application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from config import PROJECT_ROOT, load_config
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: settings, extensions, blueprints, error handlers and CLI commands."""
+    settings = load_config((config or {}).get("ENV_NAME"))
+    settings.update(config or {})
+    app = Flask(__name__, instance_path=str(settings["INSTANCE_PATH"]), root_path=str(PROJECT_ROOT))
+    app.config.from_mapping(settings)
+    app.config["INSTANCE_PATH"].mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from flask_migrate import Migrate
+    from flask_wtf.csrf import CSRFProtect
+
+    from core import auth
+    from core.celery_app import init_celery
+    from core.db import db
+    from core.i18n import init_i18n
+    from core.security import init_security
+    from marketplace import services as marketplace_services
+
+    db.init_app(app)
+    Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    CSRFProtect(app)
+    auth.login_manager.init_app(app)
+    auth.login_manager.user_loader(lambda user_id: marketplace_services.load_user(int(user_id)))
+    auth.set_token_loader(marketplace_services.principal_for_token)
+    init_i18n(app)
+    init_security(app)
+    init_celery(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from core.api import init_api
+    from core.problem import register_error_handlers
+    from frontend import init_frontend
+    from marketplace.api import accounts, operator
+
+    api = init_api(app)
+    api.register_blueprint(accounts)
+    api.register_blueprint(operator)
+    init_frontend(app)
+    # API blueprints are authenticated by bearer token, never by cookie, so CSRF cannot apply.
+    csrf = app.extensions["csrf"]
+    for blueprint in (accounts, operator):
+        csrf.exempt(blueprint)
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from core.cli import demo_cli, outbox_cli, serve_command
+    from marketplace.cli import tokens_cli
+
+    app.cli.add_command(serve_command)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(tokens_cli)

@@ -1,0 +1,1 @@
+"""Shared plumbing every context builds on."""

@@ -1,0 +1,10 @@
+"""A marker for text that is translated later, at the boundary, in the reader's language.
+
+Domain code stays free of Flask: it marks English source text with `N_` so that `pybabel extract`
+finds it, and views or error handlers translate it with `gettext` when a request is being served.
+"""
+
+
+def N_(message: str) -> str:
+    """Mark `message` for extraction; return it unchanged."""
+    return message

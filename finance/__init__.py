@@ -1,0 +1,1 @@
+"""Credit scoring, lender consent, payments, escrow and the money journal (later issues)."""

@@ -1,0 +1,80 @@
+"""The web pages: server-rendered Jinja with htmx for partial updates, assets served locally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask, abort, current_app, send_from_directory
+from flask_babel import get_locale
+from flask_login import current_user
+
+from core.db import utcnow
+from core.i18n import LANGUAGES
+from core.translatable import N_
+from marketplace.domain import COMPANY_ROLE_LABELS, MEMBERSHIP_ROLE_LABELS
+
+INVITATION_STATUS_LABELS = {
+    "open": N_("Open"),
+    "accepted": N_("Accepted"),
+    "revoked": N_("Revoked"),
+    "expired": N_("Expired"),
+}
+
+frontend = Blueprint("frontend", __name__, template_folder="templates", static_folder="static",
+                     static_url_path="/static/app")
+
+# npm files the pages may load, by the name they are served under (nothing else is exposed).
+VENDOR_FILES = {
+    "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "echarts.min.js": "echarts/dist/echarts.min.js",
+    "pico.min.css": "@picocss/pico/css/pico.min.css",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+}
+
+
+@frontend.route("/static/vendor/<name>")
+def vendor(name: str):
+    relative = VENDOR_FILES.get(name)
+    if relative is None:
+        abort(404)
+    path = Path(current_app.config["NODE_MODULES"]) / relative
+    return send_from_directory(path.parent, path.name, max_age=86400)
+
+
+def _navigation() -> list[tuple[str, str]]:
+    """(endpoint, label) entries for what the signed-in user may open."""
+    from flask_babel import gettext as _
+
+    if not current_user.is_authenticated:
+        return []
+    items = [("frontend.dashboard", _("Dashboard"))]
+    if current_user.company_id is not None:
+        items.append(("frontend.company_profile", _("Company")))
+        items.append(("frontend.members", _("Members")))
+        if current_user.is_owner:
+            items.append(("frontend.api_tokens", _("API tokens")))
+    if current_user.is_operator:
+        items.append(("frontend.operator_companies", _("Companies to verify")))
+    return items
+
+
+def init_frontend(app: Flask) -> None:
+    from frontend.views import register_views
+
+    register_views(frontend)
+    app.register_blueprint(frontend)
+
+    @app.context_processor
+    def _layout_context() -> dict:
+        locale = str(get_locale() or "en")
+        return {
+            "role_labels": COMPANY_ROLE_LABELS,
+            "membership_labels": MEMBERSHIP_ROLE_LABELS,
+            "invitation_status_labels": INVITATION_STATUS_LABELS,
+            "today": utcnow().date(),
+            "languages": LANGUAGES,
+            "current_language": locale,
+            "html_lang": "zh-CN" if locale == "zh_CN" else "en",
+            "navigation": _navigation(),
+        }

@@ -1,0 +1,1 @@
+"""Tamper-evident record: EPCIS events, Merkle batches, chain anchoring, proofs (later issue)."""

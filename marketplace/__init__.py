@@ -1,0 +1,1 @@
+"""Companies, users, machines, capacity, orders, quotes, work packages, reviews and search."""
