@@ -17,11 +17,18 @@ from core.outbox import relay_pending, run_relay
 
 # Seeders run in registration order; each context registers its own in its cli module.
 _seeders: list[tuple[str, Callable[[], None]]] = []
+_seeded_probe: Callable[[], bool] | None = None
 
 
 def register_seeder(name: str, seeder: Callable[[], None]) -> None:
     if name not in {existing for existing, _ in _seeders}:
         _seeders.append((name, seeder))
+
+
+def register_seeded_probe(probe: Callable[[], bool]) -> None:
+    """Register how to tell that a database already holds data (checked by --if-empty)."""
+    global _seeded_probe
+    _seeded_probe = probe
 
 
 @click.group("demo", help="Demo data.")
@@ -30,9 +37,13 @@ def demo_cli() -> None:
 
 
 @demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
 @with_appcontext
-def demo_seed() -> None:
+def demo_seed(if_empty: bool) -> None:
     """Fill an empty database with the deterministic demo data set."""
+    if if_empty and _seeded_probe is not None and _seeded_probe():
+        click.echo("the database already has data; not seeding")
+        return
     for name, seeder in _seeders:
         started = time.perf_counter()
         seeder()

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from core.auth import Scope
-from core.cli import register_seeder
+from core.cli import register_seeded_probe, register_seeder
 from core.errors import NotFound
 from marketplace import services
 from marketplace.demo import seed_accounts
@@ -34,3 +34,4 @@ def create_token(email: str, scope: str, name: str) -> None:
 
 
 register_seeder("accounts", seed_accounts)
+register_seeded_probe(lambda: services.count_companies() > 0)

@@ -325,7 +325,7 @@ SPECIALTIES: tuple[Specialty, ...] = (
          ("医疗器械", "medical devices"), ("工业控制", "industrial control")),
     ),
     Specialty(
-        "moulds", ("模具设计与制造", "mould design and making"),
+        "moulds", ("模具设计与制造", "mould making"),
         (("模具", "Mould"), ("模塑", "Moulding")),
         (("慢走丝线切割", "wire EDM machines"), ("镜面火花机", "mirror EDM machines"),
          ("高速铣", "high-speed milling centres")),
@@ -672,6 +672,13 @@ def allocate(total: int, weights: dict[str, int]) -> dict[str, int]:
     return counts
 
 
+def name_prefix(cluster: Cluster) -> str:
+    """The place a company name starts with: 东莞市 for a city, but 上海 for a municipality."""
+    if cluster.city_zh == cluster.province_zh:
+        return cluster.city_zh.removesuffix("市")
+    return cluster.city_zh
+
+
 def join_en(items: list[str]) -> str:
     """Join words as English prose: "a", "a and b", "a, b and c"."""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
@@ -853,9 +860,11 @@ class _Generator:
         else:
             standards = self.supplier_standards(specialties, [i[1] for i in industries])
         founded = self.founded_year()
+        employees = _employees(self.rng)
+        short_name = brand[0] + name_part[0]
         return DemoCompany(
             key=key,
-            legal_name=f"{cluster.city_zh}{brand[0]}{name_part[0]}有限公司",
+            legal_name=f"{name_prefix(cluster)}{short_name}有限公司",
             english_name=f"{cluster.city_en} {brand[1]} {name_part[1]} Co., Ltd.",
             country="CN",
             registration_number=self.uscc(cluster, founded),
@@ -863,10 +872,10 @@ class _Generator:
             city=cluster.city_zh,
             address=self.address(cluster),
             roles=("supplier",),
-            description=self.supplier_description(brand[0] + name_part[0], chosen, industries),
+            description=self.supplier_description(short_name, chosen, industries, employees),
             verified=fixed is not None or self.rng.random() < 0.85,
             founded_year=founded,
-            employees=_employees(self.rng),
+            employees=employees,
             certifications=tuple(self.certification(s, fixed is None) for s in standards),
             users=self.chinese_users(key, "supplier"),
             specialties=specialties,
@@ -881,13 +890,18 @@ class _Generator:
         return chosen
 
     def supplier_description(
-        self, short_name: str, chosen: list[Specialty], industries: list[Pair]
+        self, short_name: str, chosen: list[Specialty], industries: list[Pair], employees: int
     ) -> str:
+        """Processes, machines (about one per six employees), materials and industries served."""
+        most = max(3, min(40, employees // 6))
         machines = [
-            (self.rng.randint(2, 30), machine) for machine in self.rng.sample(chosen[0].machines, 2)
+            (self.rng.randint(2, most), machine)
+            for machine in self.rng.sample(chosen[0].machines, 2)
         ]
         if len(chosen) > 1:
-            machines.append((self.rng.randint(2, 12), self.rng.choice(chosen[1].machines)))
+            machines.append(
+                (self.rng.randint(2, most // 2 + 1), self.rng.choice(chosen[1].machines))
+            )
         materials = self.rng.sample(_unique_pairs(sum((s.materials for s in chosen), ())), 3)
         processes_zh = "和".join(s.process[0] for s in chosen)
         processes_en = join_en([s.process[1] for s in chosen])
@@ -901,7 +915,7 @@ class _Generator:
             + "行业客户。"
         )
         english = (
-            f"{processes_en[0].upper()}{processes_en[1:]} with "
+            f"{processes_en[0].upper()}{processes_en[1:]} on "
             + join_en([f"{count} × {machine[1]}" for count, machine in machines])
             + ". Typical materials are "
             + join_en([m[1] for m in materials])
@@ -927,7 +941,7 @@ class _Generator:
         short_name = brand[0] + industry.name_part[0]
         return DemoCompany(
             key=key,
-            legal_name=f"{cluster.city_zh}{short_name}{'股份' if listed else ''}有限公司",
+            legal_name=f"{name_prefix(cluster)}{short_name}{'股份' if listed else ''}有限公司",
             english_name=f"{cluster.city_en} {brand[1]} {industry.name_part[1]} Co., Ltd.",
             country="CN",
             registration_number=self.uscc(cluster, founded),
