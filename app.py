@@ -17,12 +17,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings["INSTANCE_PATH"]), root_path=str(PROJECT_ROOT))
     app.config.from_mapping(settings)
     app.config["INSTANCE_PATH"].mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
 
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
+
+
+def _configure_logging() -> None:
+    """Our own modules log at INFO; libraries only warnings (CLI output stays readable)."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for package in ("core", "marketplace", "matching", "finance", "ledger", "frontend"):
+        logging.getLogger(package).setLevel(logging.INFO)
 
 
 def _init_extensions(app: Flask) -> None:

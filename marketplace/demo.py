@@ -49,6 +49,7 @@ def seed_accounts() -> None:
                         company_id=company.id,
                         standard=CertificationStandard(certification.standard),
                         certificate_number=certification.certificate_number,
+                        issued_by=certification.issued_by,
                         valid_until=certification.valid_until,
                     )
                 )

@@ -778,7 +778,7 @@ class _Generator:
     def foreign_users(self, key: str, country: str) -> tuple[DemoUser, ...]:
         given_names, family_names = FOREIGN_NAMES[country]
         domain = f"{key}.{DEMO_EMAIL_DOMAIN}"
-        mailboxes = ("owner",) + MEMBER_MAILBOXES["buyer"][: self.rng.choice((0, 1, 2))]
+        mailboxes = ("owner", *MEMBER_MAILBOXES["buyer"][: self.rng.choice((0, 1, 2))])
         return tuple(
             DemoUser(
                 f"{mailbox}@{domain}",
