@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, g, request
+from flask import current_app, request
 from itsdangerous import BadData, URLSafeSerializer
 
 from flask_login import LoginManager
@@ -85,6 +85,9 @@ def api_token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Cached per request (not on g, which outlives a request when an app context is reused).
+_PRINCIPAL_KEY = "sharefab.principal"
+
 TokenLoader = Callable[[str], Principal | None]
 _token_loader: TokenLoader | None = None
 
@@ -114,7 +117,7 @@ def authenticate_request() -> Principal:
     Raises:
         Unauthenticated: when the token is missing, unknown, expired or revoked.
     """
-    principal = g.get("principal")
+    principal = request.environ.get(_PRINCIPAL_KEY)
     if principal is not None:
         return principal
     token = _bearer_token()
@@ -123,7 +126,7 @@ def authenticate_request() -> Principal:
     principal = _token_loader(api_token_digest(token))
     if principal is None:
         raise Unauthenticated(N_("This API token is unknown, expired or revoked."))
-    g.principal = principal
+    request.environ[_PRINCIPAL_KEY] = principal
     return principal
 
 

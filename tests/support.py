@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,15 @@ from core.db import db
 
 POSTGRES_URL_ENV = "SHAREFAB_TEST_DATABASE_URL"
 REDIS_URL_ENV = "SHAREFAB_TEST_REDIS_URL"
+BROKER_URL_ENV = "SHAREFAB_TEST_BROKER_URL"
 EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "external"
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def postgres_server_url() -> str | None:
@@ -26,6 +35,10 @@ def postgres_server_url() -> str | None:
 
 def redis_url() -> str | None:
     return os.environ.get(REDIS_URL_ENV) or None
+
+
+def broker_url() -> str | None:
+    return os.environ.get(BROKER_URL_ENV) or None
 
 
 @contextmanager
@@ -54,7 +67,9 @@ def make_test_app(database_url: str, instance: Path, **overrides: object) -> Fla
         "ENV_NAME": "testing",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": instance,
-        "BROKER_URL": f"sqla+sqlite:///{instance / 'broker.sqlite'}",
+        "BROKER_URL": broker_url() or f"sqla+sqlite:///{instance / 'broker.sqlite'}",
+        "REDIS_URL": redis_url(),
+        "RATELIMIT_STORAGE_URI": redis_url() or "memory://",
         **overrides,
     }
     app = create_app(config)

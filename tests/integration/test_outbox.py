@@ -1,0 +1,100 @@
+"""The outbox relay hands rows to a real Celery worker exactly once, on the configured broker."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import time
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+from celery.contrib.testing.worker import start_worker
+from sqlalchemy import func, select
+
+from core.db import db
+from core.outbox import OutboxMessage, ProcessedMessage, claim_message, relay_pending
+from marketplace import services
+from marketplace.models import Invitation
+from tests.factories import UserFactory, principal_of
+from tests.support import free_port
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox(app) -> Iterator[Inbox]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    yield inbox
+    app.config["SMTP_URL"] = None
+    controller.stop()
+
+
+@pytest.fixture
+def worker(app) -> Iterator[None]:
+    celery = app.extensions["celery"]
+    celery.control.purge()
+    with start_worker(celery, pool="threads", concurrency=1, perform_ping_check=False,
+                      shutdown_timeout=10):
+        yield
+
+
+def wait_for(condition, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_invitation_mail_goes_out_once_even_when_published_twice(app, smtp_inbox, worker):
+    owner = UserFactory()
+    issued = services.invite_member(principal_of(owner), "colleague@example.cn", days=7)
+    celery = app.extensions["celery"]
+
+    assert relay_pending(celery) == 1
+    assert relay_pending(celery) == 0  # dispatched rows are not published again
+    assert wait_for(lambda: len(smtp_inbox.messages) == 1)
+
+    # A relay that crashed after publishing but before marking would publish the row again.
+    message = db.session.scalar(select(OutboxMessage))
+    celery.send_task(message.task_name, kwargs=message.payload, task_id=message.message_id)
+    time.sleep(2)
+
+    recipients, content = smtp_inbox.messages[0]
+    mail = email.message_from_string(content, policy=email.policy.default)
+    assert len(smtp_inbox.messages) == 1
+    assert recipients == ["colleague@example.cn"]
+    assert f"http://localhost/invitations/{issued.secret}\r\n" in mail.get_content()
+    db.session.expire_all()
+    assert db.session.get(Invitation, issued.record.id).emailed_at is not None
+    assert db.session.scalar(select(func.count()).select_from(ProcessedMessage)) == 1
+
+
+def test_without_mail_settings_nothing_is_sent_and_the_message_is_still_processed(app, worker):
+    owner = UserFactory()
+    issued = services.invite_member(principal_of(owner), "colleague@example.cn", days=7)
+    assert relay_pending(app.extensions["celery"]) == 1
+    assert wait_for(
+        lambda: db.session.scalar(select(func.count()).select_from(ProcessedMessage)) == 1
+        or db.session.expire_all()
+    )
+    assert db.session.get(Invitation, issued.record.id).emailed_at is None
+
+
+def test_a_message_is_claimed_only_once():
+    assert claim_message(db.session, "outbox-1", "t") is True
+    db.session.commit()
+    assert claim_message(db.session, "outbox-1", "t") is False
