@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from core.errors import DomainError
+from core.translatable import N_
 
 PROBLEM_MIMETYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -111,8 +112,28 @@ def domain_error_message(error: DomainError) -> str:
     return text % error.params if error.params else text
 
 
+# Titles of the statuses this API returns, marked so they are translated like everything else.
+HTTP_TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    409: N_("Conflict"),
+    413: N_("Content Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Content"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+}
+
+
+def http_title(status: int) -> str:
+    return gettext(HTTP_TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error"))
+
+
 def _http_title(error: HTTPException) -> str:
-    return gettext(error.name) if error.name else "Error"
+    return http_title(error.code or 500)
 
 
 def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
@@ -171,7 +192,7 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
         if error.field:
             pointer = "/" + error.field.replace(".", "/")
             errors = [{"pointer": pointer, "in": "json", "detail": message}]
-        title = gettext(HTTP_STATUS_CODES.get(error.status, "Error"))
+        title = http_title(error.status)
         return problem_response(
             error.status, title=title, detail=message, code=error.code, errors=errors
         )
@@ -181,8 +202,8 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
 def handle_csrf_error(error: CSRFError) -> Response | tuple[str, int]:
     detail = gettext("The form expired or was sent from another site. Reload the page and try again.")
     if is_api_request():
-        return problem_response(400, title=gettext("Bad Request"), detail=detail, code="csrf")
-    return _error_page(400, gettext("Bad Request"), detail)
+        return problem_response(400, title=http_title(400), detail=detail, code="csrf")
+    return _error_page(400, http_title(400), detail)
 
 
 def handle_unexpected_error(error: Exception) -> Response | tuple[str, int]:

@@ -67,7 +67,8 @@ def init_frontend(app: Flask) -> None:
 
     @app.context_processor
     def _layout_context() -> dict:
-        locale = str(get_locale() or "en")
+        # Babel reads "zh_CN" as zh_Hans_CN; the pages only need to know which of the two it is.
+        locale = "zh_CN" if getattr(get_locale(), "language", "en") == "zh" else "en"
         return {
             "role_labels": COMPANY_ROLE_LABELS,
             "membership_labels": MEMBERSHIP_ROLE_LABELS,

@@ -75,7 +75,7 @@ class SignupForm(FlaskForm):
     province = StringField(_l("Province / state"), validators=[Length(max=100)])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
     address = StringField(_l("Address"), validators=[Length(max=300)])
-    roles = MultiCheckboxField(_l("The company is a"), choices=_role_choices(), default=["buyer"])
+    roles = MultiCheckboxField(_l("Company roles"), choices=_role_choices(), default=["buyer"])
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("Your work email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
@@ -93,7 +93,7 @@ class CompanyForm(FlaskForm):
     address = StringField(_l("Address"), validators=[Length(max=300)])
     website = StringField(_l("Website"), validators=[Optional(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
-    roles = MultiCheckboxField(_l("The company is a"), choices=_role_choices())
+    roles = MultiCheckboxField(_l("Company roles"), choices=_role_choices())
 
 
 class CertificationForm(FlaskForm):

@@ -100,7 +100,10 @@ _USCC_MESSAGES = {
         "A unified social credit code uses only digits and capital letters other than "
         "I, O, Z, S and V."
     ),
-    "division": N_("Characters 3 to 8 of a unified social credit code are the region's digits."),
+    "division": N_(
+        "Characters 3 to 8 of a unified social credit code must be digits "
+        "(the administrative division code)."
+    ),
     "check_character": N_(
         "This unified social credit code fails its check character (GB 32100-2015); "
         "look for a typo."
@@ -126,7 +129,10 @@ def normalize_registration_number(country: str, number: str) -> str:
     cleaned = " ".join(number.split())
     if not GENERIC_REGISTRATION.match(cleaned):
         raise InvalidRegistrationNumber(
-            N_("Enter the company's registration number (3–64 letters or digits)."),
+            N_(
+                "Enter the company's registration number: 3–64 letters or digits, "
+                "optionally with spaces, dots, dashes or slashes."
+            ),
             field="registration_number",
         )
     return cleaned
