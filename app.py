@@ -27,7 +27,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _configure_logging() -> None:
     """Our own modules log at INFO; libraries only warnings (CLI output stays readable)."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for package in ("core", "marketplace", "matching", "finance", "ledger", "frontend"):
         logging.getLogger(package).setLevel(logging.INFO)
 

@@ -36,7 +36,7 @@ class BaseConfig:
     """Settings every environment shares; subclasses change what differs."""
 
     ENV_NAME = "base"
-    INSTANCE_PATH = Path(_env("INSTANCE_PATH", str(PROJECT_ROOT / "instance")))
+    INSTANCE_PATH = Path(_env("INSTANCE_PATH") or PROJECT_ROOT / "instance")
 
     SECRET_KEY: str | None = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = _env("DATABASE_URL")

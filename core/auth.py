@@ -17,9 +17,8 @@ from typing import Any, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, request
-from itsdangerous import BadData, URLSafeSerializer
-
 from flask_login import LoginManager
+from itsdangerous import BadData, URLSafeSerializer
 
 from core.errors import PermissionDenied
 from core.translatable import N_
@@ -170,12 +169,12 @@ def current_principal() -> Principal:
 
 def sign_value(purpose: str, value: Any) -> str:
     """Return a URL-safe token carrying `value`, signed with the app's secret key for `purpose`."""
-    return URLSafeSerializer(current_app.secret_key, salt=purpose).dumps(value)
+    return URLSafeSerializer(str(current_app.secret_key), salt=purpose).dumps(value)
 
 
 def unsign_value(purpose: str, token: str) -> Any:
     """Return the value inside a token made by `sign_value`, or None if it was forged or altered."""
     try:
-        return URLSafeSerializer(current_app.secret_key, salt=purpose).loads(token)
+        return URLSafeSerializer(str(current_app.secret_key), salt=purpose).loads(token)
     except BadData:
         return None

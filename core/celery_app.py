@@ -37,11 +37,12 @@ def init_celery(app: Flask) -> Celery:
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
                 message_id = self.request.id or ""
-                if message_id.startswith(MESSAGE_ID_PREFIX):
-                    # Claim and work share one transaction: a failure undoes the claim too.
-                    if not claim_message(db.session, message_id, self.name):
-                        db.session.rollback()
-                        return None
+                # Claim and work share one transaction: a failure undoes the claim too.
+                if message_id.startswith(MESSAGE_ID_PREFIX) and not claim_message(
+                    db.session, message_id, self.name
+                ):
+                    db.session.rollback()
+                    return None
                 try:
                     result = self.run(*args, **kwargs)
                     db.session.commit()

@@ -89,17 +89,39 @@ def serve_command(host: str, port: int, workers: int) -> None:
     python = sys.executable
     commands = {
         "web": [
-            python, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-            "--access-logfile", "-", "app:create_app()",
+            python,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"{host}:{port}",
+            "--access-logfile",
+            "-",
+            "app:create_app()",
         ],
         "worker": [
-            python, "-m", "celery", "-A", "core.worker", "worker", "--loglevel", "INFO",
-            "--pool", "threads", "--concurrency", "2", "--hostname", "sharefab@%h",
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "core.worker",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "2",
+            "--hostname",
+            "sharefab@%h",
         ],
         "beat": [python, "-m", "celery", "-A", "core.worker", "beat", "--loglevel", "INFO"],
         "relay": [python, "-m", "flask", "--app", "app", "outbox", "relay"],
     }
-    processes = {name: subprocess.Popen(argv, env=os.environ.copy()) for name, argv in commands.items()}
+    processes = {
+        name: subprocess.Popen(argv, env=os.environ.copy()) for name, argv in commands.items()
+    }
     click.echo(f"ShareFab on http://{host}:{port} (web, worker, beat, relay); Ctrl+C stops all")
 
     def stop_all(*_: object) -> None:

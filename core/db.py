@@ -8,7 +8,7 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.types import TypeDecorator
 
 # Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -26,6 +26,9 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# What services pass around: a session, or Flask-SQLAlchemy's request-scoped proxy of one.
+DbSession = Session | scoped_session[Any]
 
 
 def utcnow() -> datetime:

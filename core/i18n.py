@@ -35,7 +35,7 @@ def select_locale() -> str:
         language = normalize_language(candidate)
         if language:
             return language
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default=None)
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
     return normalize_language(best) or DEFAULT_LANGUAGE
 
 

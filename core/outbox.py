@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from celery import Celery
 from sqlalchemy import JSON, BigInteger, Integer, String, delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime, db, utcnow
+from core.db import Base, DbSession, UTCDateTime, db, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class ProcessedMessage(Base):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-def enqueue(session: Session, task_name: str, **kwargs: Any) -> OutboxMessage:
+def enqueue(session: DbSession, task_name: str, **kwargs: Any) -> OutboxMessage:
     """Add a message for `task_name(**kwargs)` to the caller's transaction (committed by it)."""
     message = OutboxMessage(task_name=task_name, payload=kwargs)
     session.add(message)
@@ -97,7 +98,7 @@ def run_relay(celery: Celery, *, poll_seconds: float, batch_size: int, stop: Any
             time.sleep(poll_seconds)
 
 
-def claim_message(session: Session, message_id: str, task_name: str) -> bool:
+def claim_message(session: DbSession, message_id: str, task_name: str) -> bool:
     """Record that `message_id` is being processed in the open transaction.
 
     Returns False when it was already processed, in which case the caller must skip its work.
@@ -112,14 +113,14 @@ def claim_message(session: Session, message_id: str, task_name: str) -> bool:
     return True
 
 
-def purge_before(session: Session, cutoff: datetime) -> int:
+def purge_before(session: DbSession, cutoff: datetime) -> int:
     """Delete dispatched messages and processed markers older than `cutoff`; return rows removed."""
-    removed = session.execute(
-        delete(OutboxMessage).where(OutboxMessage.dispatched_at < cutoff)
-    ).rowcount
-    removed += session.execute(
-        delete(ProcessedMessage).where(ProcessedMessage.processed_at < cutoff)
-    ).rowcount
+    removed = 0
+    for statement in (
+        delete(OutboxMessage).where(OutboxMessage.dispatched_at < cutoff),
+        delete(ProcessedMessage).where(ProcessedMessage.processed_at < cutoff),
+    ):
+        removed += cast(CursorResult, session.execute(statement)).rowcount
     return removed
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 from sqlalchemy import Select
-from sqlalchemy.orm import Session
 
+from core.db import DbSession
 from core.errors import InvalidInput
 from core.translatable import N_
 
@@ -75,7 +75,7 @@ class Page:
 
 
 def paginate(
-    session: Session, statement: Select, id_column: Any, *, limit: int | None, cursor: str | None
+    session: DbSession, statement: Select, id_column: Any, *, limit: int | None, cursor: str | None
 ) -> Page:
     """Return one page of `statement`, newest id first, after `cursor`.
 

@@ -65,7 +65,9 @@ def problem_response(
         body["code"] = code
     if errors:
         body["errors"] = errors
-    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE)
+    response = Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_MIMETYPE
+    )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -200,7 +202,9 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
 
 
 def handle_csrf_error(error: CSRFError) -> Response | tuple[str, int]:
-    detail = gettext("The form expired or was sent from another site. Reload the page and try again.")
+    detail = gettext(
+        "The form expired or was sent from another site. Reload the page and try again."
+    )
     if is_api_request():
         return problem_response(400, title=http_title(400), detail=detail, code="csrf")
     return _error_page(400, http_title(400), detail)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.orm import Session
-
-from core.db import db
+from core.db import DbSession, db
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
+def unit_of_work() -> Iterator[DbSession]:
     """Yield the request's session; commit when the block ends, roll back if it raises."""
     session = db.session
     try:

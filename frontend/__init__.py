@@ -20,8 +20,13 @@ INVITATION_STATUS_LABELS = {
     "expired": N_("Expired"),
 }
 
-frontend = Blueprint("frontend", __name__, template_folder="templates", static_folder="static",
-                     static_url_path="/static/app")
+frontend = Blueprint(
+    "frontend",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/app",
+)
 
 # npm files the pages may load, by the name they are served under (nothing else is exposed).
 VENDOR_FILES = {

@@ -60,7 +60,9 @@ def _language_choices() -> list[tuple[str, str]]:
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
     remember = BooleanField(_l("Keep me signed in"))
 
 
@@ -98,7 +100,8 @@ class CompanyForm(FlaskForm):
 
 class CertificationForm(FlaskForm):
     standard = SelectField(
-        _l("Standard"), choices=[(standard.value, standard.value) for standard in CertificationStandard]
+        _l("Standard"),
+        choices=[(standard.value, standard.value) for standard in CertificationStandard],
     )
     certificate_number = StringField(_l("Certificate number"), validators=[Length(max=100)])
     issued_by = StringField(_l("Issued by"), validators=[Length(max=200)])
@@ -106,7 +109,9 @@ class CertificationForm(FlaskForm):
 
 
 class InviteForm(FlaskForm):
-    email = EmailField(_l("Email of the person to invite"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Email of the person to invite"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
 
 
 class AcceptInvitationForm(FlaskForm):
@@ -119,8 +124,11 @@ class AcceptInvitationForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)],
-                       description=_l("For example: ERP integration"))
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("For example: ERP integration"),
+    )
     scope = RadioField(
         _l("Access"),
         choices=[(Scope.READ.value, _l("Read only")), (Scope.WRITE.value, _l("Read and write"))],
@@ -137,7 +145,8 @@ class AccountForm(FlaskForm):
 class PasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH)]
+        _l("New password"),
+        validators=[DataRequired(), Length(MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH)],
     )
 
 

@@ -60,7 +60,9 @@ class MyPassword(MethodView):
     @accounts.response(204)
     def post(self, body: dict[str, str]) -> None:
         """Change the caller's password."""
-        services.change_password(current_principal(), body["current_password"], body["new_password"])
+        services.change_password(
+            current_principal(), body["current_password"], body["new_password"]
+        )
 
 
 @accounts.route("/companies/me")

@@ -20,7 +20,10 @@ def tokens_cli() -> None:
 @tokens_cli.command("create")
 @click.option("--email", required=True, help="The user the token acts for.")
 @click.option(
-    "--scope", type=click.Choice([scope.value for scope in Scope]), default="read", show_default=True
+    "--scope",
+    type=click.Choice([scope.value for scope in Scope]),
+    default="read",
+    show_default=True,
 )
 @click.option("--name", default="shell", show_default=True, help="A label to recognise it by.")
 @with_appcontext

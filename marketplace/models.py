@@ -45,7 +45,9 @@ class Company(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     role_rows: Mapped[list[CompanyRoleAssignment]] = relationship(
-        back_populates="company", cascade="all, delete-orphan", order_by="CompanyRoleAssignment.role"
+        back_populates="company",
+        cascade="all, delete-orphan",
+        order_by="CompanyRoleAssignment.role",
     )
     certifications: Mapped[list[Certification]] = relationship(
         back_populates="company", cascade="all, delete-orphan", order_by="Certification.standard"

@@ -107,7 +107,9 @@ class ApiTokenSchema(ma.Schema):
 
 
 class IssuedApiTokenSchema(ApiTokenSchema):
-    token = ma.fields.String(dump_only=True, metadata={"description": "The secret; shown only once"})
+    token = ma.fields.String(
+        dump_only=True, metadata={"description": "The secret; shown only once"}
+    )
 
 
 class VerificationSchema(ma.Schema):

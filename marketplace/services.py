@@ -24,8 +24,8 @@ from core.auth import (
     verify_password,
 )
 from core.db import db, utcnow
-from core.mail import mail_configured, send_mail
 from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.mail import mail_configured, send_mail
 from core.outbox import enqueue
 from core.pagination import Page, paginate
 from core.translatable import N_
@@ -211,7 +211,7 @@ def update_company(principal: Principal, changes: dict[str, Any]) -> Company:
         InvalidInput: when roles would become empty.
     """
     _require_owner(principal)
-    with unit_of_work() as session:
+    with unit_of_work():
         company = _owned_company(principal)
         for field in EDITABLE_COMPANY_FIELDS:
             if field in changes:
@@ -386,7 +386,11 @@ def email_invitation(invitation_id: int) -> bool:
             link=link,
         )
     send_mail(
-        config["SMTP_URL"], sender=config["MAIL_FROM"], to=invitation.email, subject=subject, body=body
+        config["SMTP_URL"],
+        sender=config["MAIL_FROM"],
+        to=invitation.email,
+        subject=subject,
+        body=body,
     )
     with unit_of_work():
         invitation.emailed_at = utcnow()
@@ -539,7 +543,9 @@ def set_company_verification(
         session.add(
             CompanyVerificationEvent(
                 company_id=company.id,
-                decision=VerificationDecision.VERIFIED if verified else VerificationDecision.UNVERIFIED,
+                decision=VerificationDecision.VERIFIED
+                if verified
+                else VerificationDecision.UNVERIFIED,
                 note=note.strip(),
                 operator_id=principal.user_id,
             )

@@ -26,7 +26,9 @@ def uscc_check_character(first_17: str) -> str:
     """
     if len(first_17) != 17 or any(char not in _VALUE for char in first_17):
         raise ValueError("expected 17 characters from the unified social credit code alphabet")
-    remainder = sum(_VALUE[char] * weight for char, weight in zip(first_17, _WEIGHTS)) % 31
+    remainder = (
+        sum(_VALUE[char] * weight for char, weight in zip(first_17, _WEIGHTS, strict=True)) % 31
+    )
     return CODE_ALPHABET[(31 - remainder) % 31]
 
 
@@ -38,7 +40,10 @@ def organization_check_character(first_8: str) -> str:
     """
     if len(first_8) != 8 or any(char not in _ORG_ALPHABET for char in first_8):
         raise ValueError("expected 8 digits or capital letters")
-    total = sum(_ORG_ALPHABET.index(char) * weight for char, weight in zip(first_8, _ORG_WEIGHTS))
+    total = sum(
+        _ORG_ALPHABET.index(char) * weight
+        for char, weight in zip(first_8, _ORG_WEIGHTS, strict=True)
+    )
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 

@@ -43,7 +43,7 @@ def broker_url() -> str | None:
 
 @contextmanager
 def fresh_database(tmp_dir: Path) -> Iterator[str]:
-    """Yield the URL of an empty database: a new PostgreSQL database when configured, else SQLite."""
+    """Yield the URL of an empty database: a new PostgreSQL database if configured, else SQLite."""
     server = postgres_server_url()
     if server is None:
         yield f"sqlite:///{tmp_dir / 'test.sqlite'}"

@@ -15,10 +15,14 @@ from frontend.views.common import acting_principal, owner_required, show_domain_
 from marketplace import services
 from marketplace.domain import Language
 
-COMMON_TIMEZONES = sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc"))
+COMMON_TIMEZONES = sorted(
+    zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc")
+)
 
 
-def _account_forms(account_form: AccountForm | None = None, password_form: PasswordForm | None = None):
+def _account_forms(
+    account_form: AccountForm | None = None, password_form: PasswordForm | None = None
+):
     account_form = account_form or AccountForm(obj=current_user)
     account_form.timezone.choices = COMMON_TIMEZONES
     return account_form, password_form or PasswordForm()
@@ -44,7 +48,9 @@ def update_account():
         )
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("frontend.account"))
-    return render_template("account/settings.html", form=account_form, password_form=password_form), 422
+    return render_template(
+        "account/settings.html", form=account_form, password_form=password_form
+    ), 422
 
 
 @login_required
@@ -53,14 +59,18 @@ def change_password():
     if password_form.validate_on_submit():
         try:
             services.change_password(
-                acting_principal(), password_form.current_password.data, password_form.new_password.data
+                acting_principal(),
+                password_form.current_password.data,
+                password_form.new_password.data,
             )
         except DomainError as error:
             show_domain_error(password_form, error)
         else:
             flash(_("Your password is changed."), "success")
             return redirect(url_for("frontend.account"))
-    return render_template("account/settings.html", form=account_form, password_form=password_form), 422
+    return render_template(
+        "account/settings.html", form=account_form, password_form=password_form
+    ), 422
 
 
 @owner_required
@@ -80,7 +90,9 @@ def create_api_token():
         form = TokenForm(formdata=None)
     page = services.list_api_tokens(acting_principal(), limit=200, cursor=None)
     status = 201 if issued else 422
-    return render_template("account/tokens.html", tokens=page.items, form=form, issued=issued), status
+    return render_template(
+        "account/tokens.html", tokens=page.items, form=form, issued=issued
+    ), status
 
 
 @owner_required
@@ -101,4 +113,6 @@ def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/account/password", view_func=change_password, methods=["POST"])
     blueprint.add_url_rule("/tokens", view_func=api_tokens)
     blueprint.add_url_rule("/tokens", view_func=create_api_token, methods=["POST"])
-    blueprint.add_url_rule("/tokens/<id:token_id>/revoke", view_func=revoke_api_token, methods=["POST"])
+    blueprint.add_url_rule(
+        "/tokens/<id:token_id>/revoke", view_func=revoke_api_token, methods=["POST"]
+    )

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -104,7 +113,9 @@ def accept_invitation(token: str):
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/signup", view_func=signup, methods=["GET", "POST"])
     limited_login = limiter.limit(_login_limit, methods=["POST"])(login)
-    blueprint.add_url_rule("/login", view_func=limited_login, endpoint="login", methods=["GET", "POST"])
+    blueprint.add_url_rule(
+        "/login", view_func=limited_login, endpoint="login", methods=["GET", "POST"]
+    )
     blueprint.add_url_rule("/logout", view_func=logout, methods=["POST"])
     blueprint.add_url_rule(
         "/invitations/<token>", view_func=accept_invitation, methods=["GET", "POST"]

@@ -7,7 +7,12 @@ from flask_babel import gettext as _
 
 from core.errors import DomainError
 from frontend.forms import CertificationForm, CompanyForm, EmptyForm, InviteForm
-from frontend.views.common import acting_principal, company_required, owner_required, show_domain_error
+from frontend.views.common import (
+    acting_principal,
+    company_required,
+    owner_required,
+    show_domain_error,
+)
 from marketplace import services
 from marketplace.domain import CertificationStandard, CompanyRole
 
@@ -33,7 +38,9 @@ def update_company():
     form = CompanyForm()
     company = services.get_company(principal)
     if form.validate_on_submit():
-        changes = {field: getattr(form, field).data or "" for field in services.EDITABLE_COMPANY_FIELDS}
+        changes = {
+            field: getattr(form, field).data or "" for field in services.EDITABLE_COMPANY_FIELDS
+        }
         changes["roles"] = [CompanyRole(role) for role in form.roles.data]
         try:
             services.update_company(principal, changes)
@@ -44,7 +51,10 @@ def update_company():
             return redirect(url_for("frontend.company_profile"))
     return (
         render_template(
-            "company/profile.html", company=company, form=form, certification_form=CertificationForm()
+            "company/profile.html",
+            company=company,
+            form=form,
+            certification_form=CertificationForm(),
         ),
         422,
     )
@@ -178,7 +188,9 @@ def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/company/members", view_func=members)
     blueprint.add_url_rule("/company/invitations", view_func=invite, methods=["POST"])
     blueprint.add_url_rule(
-        "/company/invitations/<id:invitation_id>/revoke", view_func=revoke_invitation, methods=["POST"]
+        "/company/invitations/<id:invitation_id>/revoke",
+        view_func=revoke_invitation,
+        methods=["POST"],
     )
     blueprint.add_url_rule(
         "/company/members/<id:user_id>/remove", view_func=remove_member, methods=["POST"]

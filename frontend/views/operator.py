@@ -16,11 +16,12 @@ def operator_companies():
     show = request.args.get("show", "unverified")
     verified = {"unverified": False, "verified": True}.get(show)
     page = services.list_companies_for_review(
-        acting_principal(), verified=verified, limit=PAGE_SIZE, cursor=request.args.get("cursor") or None
+        acting_principal(),
+        verified=verified,
+        limit=PAGE_SIZE,
+        cursor=request.args.get("cursor") or None,
     )
-    return render_template(
-        "operator/companies.html", page=page, show=show, form=VerificationForm()
-    )
+    return render_template("operator/companies.html", page=page, show=show, form=VerificationForm())
 
 
 @operator_required
@@ -33,12 +34,16 @@ def set_verification(company_id: int):
         acting_principal(), company_id, verified=verified, note=form.note.data or ""
     )
     if request.headers.get("HX-Request"):
-        return render_template("partials/company_row.html", company=company, form=VerificationForm())
+        return render_template(
+            "partials/company_row.html", company=company, form=VerificationForm()
+        )
     return redirect(url_for("frontend.operator_companies"))
 
 
 def register(blueprint: Blueprint) -> None:
     blueprint.add_url_rule("/operator/companies", view_func=operator_companies)
     blueprint.add_url_rule(
-        "/operator/companies/<id:company_id>/verification", view_func=set_verification, methods=["POST"]
+        "/operator/companies/<id:company_id>/verification",
+        view_func=set_verification,
+        methods=["POST"],
     )

@@ -33,9 +33,7 @@ class CompanyFactory(BaseFactory):
     province = "广东省"
     city = "东莞市"
     address = factory.Sequence(lambda n: f"长安镇振安路{n}号")
-    role_rows = factory.LazyFunction(
-        lambda: [CompanyRoleAssignment(role=CompanyRole.SUPPLIER)]
-    )
+    role_rows = factory.LazyFunction(lambda: [CompanyRoleAssignment(role=CompanyRole.SUPPLIER)])
 
 
 class UserFactory(BaseFactory):

@@ -79,7 +79,9 @@ def test_the_same_company_cannot_register_twice():
 def test_an_email_can_only_have_one_account():
     register()
     with pytest.raises(EmailAlreadyRegistered):
-        register(registration_number=make_uscc("9", "1", "330200", "MA2H3K4M"), email="OWNER@example.cn")
+        register(
+            registration_number=make_uscc("9", "1", "330200", "MA2H3K4M"), email="OWNER@example.cn"
+        )
     assert count(Company) == 1
 
 
@@ -114,14 +116,19 @@ def test_invited_member_joins_the_company_once():
     owner = UserFactory()
     issued = services.invite_member(principal_of(owner), "New.Member@example.cn", days=7)
     member = services.accept_invitation(
-        issued.secret, display_name="李娜", password="member-password", preferred_language=Language.CHINESE
+        issued.secret,
+        display_name="李娜",
+        password="member-password",
+        preferred_language=Language.CHINESE,
     )
     assert member.company_id == owner.company_id
     assert member.membership_role == "member"
     assert member.email == "new.member@example.cn"
     with pytest.raises(InvitationInvalid):
         services.accept_invitation(
-            issued.secret, display_name="again", password="member-password",
+            issued.secret,
+            display_name="again",
+            password="member-password",
             preferred_language=Language.ENGLISH,
         )
     assert count(User) == 2
@@ -185,8 +192,12 @@ def test_certifications_are_renewed_not_duplicated():
     principal = principal_of(owner)
     first = date.today() + timedelta(days=100)
     second = date.today() + timedelta(days=400)
-    services.add_certification(principal, standard=CertificationStandard.ISO_9001, valid_until=first)
-    services.add_certification(principal, standard=CertificationStandard.ISO_9001, valid_until=second)
+    services.add_certification(
+        principal, standard=CertificationStandard.ISO_9001, valid_until=first
+    )
+    services.add_certification(
+        principal, standard=CertificationStandard.ISO_9001, valid_until=second
+    )
     company = services.get_company(principal)
     assert [(c.standard, c.valid_until) for c in company.certifications] == [("ISO 9001", second)]
 
@@ -195,7 +206,8 @@ def test_expired_certifications_cannot_be_recorded():
     owner = UserFactory()
     with pytest.raises(InvalidInput):
         services.add_certification(
-            principal_of(owner), standard=CertificationStandard.AS9100,
+            principal_of(owner),
+            standard=CertificationStandard.AS9100,
             valid_until=date.today() - timedelta(days=1),
         )
 
@@ -203,9 +215,13 @@ def test_expired_certifications_cannot_be_recorded():
 def test_operator_verification_is_kept_in_history():
     owner = UserFactory()
     operator = OperatorFactory()
-    services.set_company_verification(principal_of(operator), owner.company_id, verified=True, note="营业执照已核验")
+    services.set_company_verification(
+        principal_of(operator), owner.company_id, verified=True, note="营业执照已核验"
+    )
     services.set_company_verification(principal_of(operator), owner.company_id, verified=False)
-    events = db.session.scalars(select(CompanyVerificationEvent).order_by(CompanyVerificationEvent.id)).all()
+    events = db.session.scalars(
+        select(CompanyVerificationEvent).order_by(CompanyVerificationEvent.id)
+    ).all()
     assert [(e.decision, e.note, e.operator_id) for e in events] == [
         ("verified", "营业执照已核验", operator.id),
         ("unverified", "", operator.id),
@@ -218,7 +234,10 @@ def test_tokens_are_stored_as_digests_only():
     issued = services.create_api_token(principal_of(owner), name="ERP", scope=Scope.WRITE)
     assert issued.secret.startswith("sfp_")
     assert issued.record.digest != issued.secret
-    assert issued.secret not in (issued.record.digest + issued.record.hint) or len(issued.record.hint) < 12
+    assert (
+        issued.secret not in (issued.record.digest + issued.record.hint)
+        or len(issued.record.hint) < 12
+    )
 
 
 def test_members_cannot_create_tokens():

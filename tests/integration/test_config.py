@@ -1,4 +1,4 @@
-"""Settings come from SHAREFAB_ environment variables; production refuses to start without secrets."""
+"""Settings come from SHAREFAB_ variables; production refuses to start without its services."""
 
 import pytest
 
@@ -14,7 +14,9 @@ def test_embedded_default_needs_no_services(tmp_path, monkeypatch):
     monkeypatch.setattr(config.EmbeddedConfig, "SECRET_KEY", None)
     settings = load_config("embedded")
     settings_instance = settings["INSTANCE_PATH"]
-    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{settings_instance / 'sharefab.sqlite'}"
+    assert (
+        settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{settings_instance / 'sharefab.sqlite'}"
+    )
     assert settings["BROKER_URL"].startswith("sqla+sqlite:///")
     assert settings["RATELIMIT_STORAGE_URI"] in ("memory://", settings["REDIS_URL"])
     # The generated secret is kept in the instance folder, readable only by its owner.

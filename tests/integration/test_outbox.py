@@ -24,7 +24,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], str]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
         return "250 OK"
 
@@ -45,8 +45,9 @@ def smtp_inbox(app) -> Iterator[Inbox]:
 def worker(app) -> Iterator[None]:
     celery = app.extensions["celery"]
     celery.control.purge()
-    with start_worker(celery, pool="threads", concurrency=1, perform_ping_check=False,
-                      shutdown_timeout=10):
+    with start_worker(
+        celery, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10
+    ):
         yield
 
 

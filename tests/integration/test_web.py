@@ -12,7 +12,9 @@ from marketplace.models import Company, User
 from marketplace.uscc import make_uscc
 from tests.factories import PASSWORD, UserFactory
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client, path: str) -> str:
@@ -55,7 +57,8 @@ def test_signup_with_csrf_token_creates_company_and_signs_in(client):
 
 def test_signup_with_bad_code_shows_the_message_next_to_the_field(client, csrf_off):
     response = client.post(
-        "/signup", data=signup_form(registration_number="914403001922038217"),
+        "/signup",
+        data=signup_form(registration_number="914403001922038217"),
         headers={"Accept-Language": "en"},
     )
     page = response.get_data(as_text=True)
@@ -68,9 +71,13 @@ def test_signup_with_bad_code_shows_the_message_next_to_the_field(client, csrf_o
 def test_session_cookie_is_httponly_and_samesite(client):
     user = UserFactory()
     token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("sharefab_session="))
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("sharefab_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
@@ -83,8 +90,11 @@ def test_production_settings_mark_cookies_secure():
 
 def test_wrong_password_is_refused_without_saying_which_part(client, csrf_off):
     user = UserFactory()
-    response = client.post("/login", data={"email": user.email, "password": "nope-nope-nope"},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": "nope-nope-nope"},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 401
     assert "The email or password is not correct." in response.get_data(as_text=True)
 
@@ -110,14 +120,20 @@ def test_pages_that_need_a_user_redirect_to_sign_in(client):
 
 def test_open_redirects_are_refused_after_sign_in(client, csrf_off):
     user = UserFactory()
-    response = client.post("/login?next=//evil.example/x", data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=//evil.example/x", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/dashboard"
 
 
 @pytest.mark.parametrize(
     ("accept_language", "expected"),
-    [("zh-CN,zh;q=0.9,en;q=0.8", '<html lang="zh-CN"'), ("zh-TW", '<html lang="zh-CN"'),
-     ("en-US,en", '<html lang="en"'), ("fr-FR", '<html lang="en"')],
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.8", '<html lang="zh-CN"'),
+        ("zh-TW", '<html lang="zh-CN"'),
+        ("en-US,en", '<html lang="en"'),
+        ("fr-FR", '<html lang="en"'),
+    ],
 )
 def test_language_follows_the_browser_when_nothing_was_chosen(client, accept_language, expected):
     page = client.get("/login", headers={"Accept-Language": accept_language}).get_data(as_text=True)

@@ -40,8 +40,10 @@ def test_organization_check_character_matches_gb_11714():
     assert organization_check_character("19220382") == "1"
 
 
-@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
-       st.text(alphabet="0123456789", min_size=6, max_size=6))
+@given(
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=8, max_size=8),
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+)
 def test_every_built_code_is_valid(organization, division):
     code = make_uscc("9", "1", division, organization.replace("I", "1"))
     assert uscc_problem(code) is None
