@@ -401,7 +401,8 @@ def report(result: dict[str, Any]) -> None:
         f"environment: database={result['database']}, gunicorn workers={result['workers']} "
         f"({result['worker_class']}), wrk threads={result['threads']} "
         f"connections={result['connections']} duration={result['duration_s']}s, "
-        f"CPUs={result['cpus']} (usable {result['cpus_usable']}; wrk shares them)"
+        f"CPUs={result['cpus']} (usable {result['cpus_usable']}; wrk shares them), "
+        f"load average {result['loadavg_before']} before / {result['loadavg_after']} after"
     )
     print()
     print(f"{'route':<28} {'req/s':>10} {'p50':>10} {'p99':>10}")
@@ -413,6 +414,10 @@ def report(result: dict[str, Any]) -> None:
     print("RESULT " + json.dumps(result, sort_keys=True))
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> int:
     args = parse_args()
     if shutil.which("wrk") is None:
@@ -421,10 +426,18 @@ def main() -> int:
     if args.database_url and not args.database_url.startswith("postgresql"):
         print("--database-url must be a PostgreSQL URL (postgresql+psycopg://...)", file=sys.stderr)
         return 2
+    # SIGTERM/SIGHUP become SystemExit, so the finally blocks still stop servers and clean up.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
+    load = os.getloadavg()[0]
+    if load > 0.5 * (os.cpu_count() or 1):
+        log(f"warning: load average {load:.2f} before starting; other work will skew the figures")
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="sharefab-bench-"))
     try:
         result = benchmark(args, tmp)
+        result["loadavg_before"] = round(load, 2)
+        result["loadavg_after"] = round(os.getloadavg()[0], 2)
     except BenchError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1

@@ -152,7 +152,6 @@ def api_auth(scope: Scope = Scope.READ, *, owner: bool = False, operator: bool =
                 raise PermissionDenied(N_("Only the company owner may do this."))
             return view(*args, **kwargs)
 
-        wrapper._sharefab_auth = {"scope": scope, "owner": owner, "operator": operator}  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator

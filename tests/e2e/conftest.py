@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -31,13 +30,12 @@ from marketplace.demo_data import (
     DemoCompany,
     generate_demo_companies,
 )
-from tests.support import fresh_database
+from tests.support import free_port, fresh_database
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = PROJECT_ROOT / "test-results"
 CHROMIUM = Path("/usr/bin/chromium")
 TRANSLATIONS = PROJECT_ROOT / "core" / "translations"
-CHINESE_PO = TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -101,7 +99,7 @@ def compile_translations() -> None:
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with po_path.open("rb") as handle:
-            catalog = read_po(handle, locale=po_path.parent.parent.name)
+            catalog = read_po(handle)
         draft = mo_path.with_name(f"messages.{os.getpid()}.mo.tmp")
         with draft.open("wb") as handle:
             write_mo(handle, catalog, use_fuzzy=True)
@@ -110,8 +108,10 @@ def compile_translations() -> None:
 
 @cache
 def _chinese_catalog() -> dict[str, str]:
-    with CHINESE_PO.open("rb") as handle:
-        catalog = read_po(handle, locale="zh_CN")
+    # The directory is zh_Hans_CN (Babel's name for zh_CN); accept either spelling.
+    (po_path,) = TRANSLATIONS.glob("zh*/LC_MESSAGES/messages.po")
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
     return {
         message.id: message.string
         for message in catalog
@@ -127,13 +127,12 @@ def zh(msgid: str) -> str:
     return translation
 
 
+def page_text(page: Page) -> Callable[[str], str]:
+    """How a fixed English text reads on `page`: its Chinese when the page is Chinese."""
+    return zh if (page.locator("html").get_attribute("lang") or "").startswith("zh") else str
+
+
 # --- The server -----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _run_flask(args: list[str], env: dict[str, str]) -> None:
@@ -182,7 +181,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The URL of a real ShareFab server on a fresh, migrated database with the demo data."""
     compile_translations()
     instance = tmp_path_factory.mktemp("e2e-instance")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with fresh_database(instance) as database_url:
         # Only our settings: a developer's SHAREFAB_* variables must not leak into the server.

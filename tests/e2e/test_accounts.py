@@ -154,7 +154,7 @@ def test_invitation_flow(new_page: NewPage, base_url: str) -> None:
 
     # Then a link to share is shown once, and the invitation is listed as open
     link = owner.get_by_test_id("invitation-link").locator("input").input_value()
-    assert re.fullmatch(re.escape(base_url) + r"/invitations/[A-Za-z0-9_\-]+", link), link
+    assert re.fullmatch(re.escape(base_url) + r"/invitations/[A-Za-z0-9_.\-]+", link), link
     invitation_row = owner.locator("tr", has=owner.locator("td", has_text=invitee))
     expect(invitation_row).to_have_count(1)
 

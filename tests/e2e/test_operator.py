@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_operator_verifies_company(page: Page) -> None:
-    # Given the operator (saved language: Chinese) signed in
+    # Given the operator signed in (their saved language is Chinese)
     sign_in(page, OPERATOR_EMAIL)
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
