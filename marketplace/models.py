@@ -17,7 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime, utcnow
+from core.auth import Scope
+from core.db import Base, StrEnumType, UTCDateTime, utcnow
 from marketplace.domain import (
     CertificationStandard,
     CompanyRole,
@@ -56,7 +57,7 @@ class Company(Base):
 
     @property
     def roles(self) -> list[CompanyRole]:
-        return [CompanyRole(row.role) for row in self.role_rows]
+        return [row.role for row in self.role_rows]
 
     def set_roles(self, roles: set[CompanyRole]) -> None:
         current = {row.role: row for row in self.role_rows}
@@ -78,7 +79,7 @@ class CompanyRoleAssignment(Base):
     company_id: Mapped[int] = mapped_column(
         ForeignKey("company.id", ondelete="CASCADE"), primary_key=True
     )
-    role: Mapped[CompanyRole] = mapped_column(String(20), primary_key=True)
+    role: Mapped[CompanyRole] = mapped_column(StrEnumType(CompanyRole), primary_key=True)
 
     company: Mapped[Company] = relationship(back_populates="role_rows")
 
@@ -91,7 +92,9 @@ class Certification(Base):
     company_id: Mapped[int] = mapped_column(
         ForeignKey("company.id", ondelete="CASCADE"), index=True
     )
-    standard: Mapped[CertificationStandard] = mapped_column(String(40))
+    standard: Mapped[CertificationStandard] = mapped_column(
+        StrEnumType(CertificationStandard, 40)
+    )
     certificate_number: Mapped[str] = mapped_column(String(100), default="")
     issued_by: Mapped[str] = mapped_column(String(200), default="")
     valid_until: Mapped[date] = mapped_column(Date)
@@ -112,7 +115,7 @@ class CompanyVerificationEvent(Base):
     company_id: Mapped[int] = mapped_column(
         ForeignKey("company.id", ondelete="CASCADE"), index=True
     )
-    decision: Mapped[VerificationDecision] = mapped_column(String(20))
+    decision: Mapped[VerificationDecision] = mapped_column(StrEnumType(VerificationDecision))
     note: Mapped[str] = mapped_column(String(500), default="")
     operator_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -132,10 +135,12 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(100))
-    preferred_language: Mapped[Language] = mapped_column(String(10), default=Language.ENGLISH)
+    preferred_language: Mapped[Language] = mapped_column(
+        StrEnumType(Language, 10), default=Language.ENGLISH
+    )
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"), index=True)
-    membership_role: Mapped[MembershipRole | None] = mapped_column(String(20))
+    membership_role: Mapped[MembershipRole | None] = mapped_column(StrEnumType(MembershipRole))
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -195,7 +200,7 @@ class ApiToken(Base):
         ForeignKey("company.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
-    scope: Mapped[str] = mapped_column(String(10))
+    scope: Mapped[Scope] = mapped_column(StrEnumType(Scope, 10))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters of the token, so an owner can tell tokens apart without the secret.
     hint: Mapped[str] = mapped_column(String(16))

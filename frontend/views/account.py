@@ -11,7 +11,13 @@ from flask_login import current_user, login_required
 from core.auth import Scope
 from core.errors import DomainError
 from frontend.forms import AccountForm, EmptyForm, PasswordForm, TokenForm
-from frontend.views.common import acting_principal, owner_required, show_domain_error
+from frontend.views.common import (
+    acting_principal,
+    owner_required,
+    show_domain_error,
+    show_once,
+    take_shown_once,
+)
 from marketplace import services
 from marketplace.domain import Language
 
@@ -75,24 +81,27 @@ def change_password():
 
 @owner_required
 def api_tokens():
+    return _tokens_page(TokenForm(), status=200)
+
+
+def _tokens_page(form: TokenForm, *, status: int):
     page = services.list_api_tokens(acting_principal(), limit=200, cursor=None)
-    return render_template("account/tokens.html", tokens=page.items, form=TokenForm(), issued=None)
+    issued = take_shown_once("api-token")
+    return render_template(
+        "account/tokens.html", tokens=page.items, form=form, issued=issued
+    ), status
 
 
 @owner_required
 def create_api_token():
     form = TokenForm()
-    issued = None
-    if form.validate_on_submit():
-        issued = services.create_api_token(
-            acting_principal(), name=form.name.data, scope=Scope(form.scope.data)
-        )
-        form = TokenForm(formdata=None)
-    page = services.list_api_tokens(acting_principal(), limit=200, cursor=None)
-    status = 201 if issued else 422
-    return render_template(
-        "account/tokens.html", tokens=page.items, form=form, issued=issued
-    ), status
+    if not form.validate_on_submit():
+        return _tokens_page(form, status=422)
+    issued = services.create_api_token(
+        acting_principal(), name=form.name.data, scope=Scope(form.scope.data)
+    )
+    show_once("api-token", issued.secret)
+    return redirect(url_for("frontend.api_tokens"))
 
 
 @owner_required

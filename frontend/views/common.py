@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash
+from flask import abort, flash, session
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -29,6 +29,23 @@ def show_domain_error(form: FlaskForm | None, error: DomainError) -> None:
         field.errors = [*field.errors, message]
     else:
         flash(message, "error")
+
+
+_SHOWN_ONCE_KEY = "shown_once"
+
+
+def show_once(kind: str, secret: str) -> None:
+    """Keep a secret for the next page only (post/redirect/get: a reload creates nothing new)."""
+    session[_SHOWN_ONCE_KEY] = {"kind": kind, "secret": secret}
+
+
+def take_shown_once(kind: str) -> str | None:
+    """Return (and forget) the secret kept by `show_once` for `kind`."""
+    kept = session.get(_SHOWN_ONCE_KEY)
+    if not kept or kept.get("kind") != kind:
+        return None
+    session.pop(_SHOWN_ONCE_KEY)
+    return kept["secret"]
 
 
 def owner_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,6 +12,8 @@ from frontend.views.common import (
     company_required,
     owner_required,
     show_domain_error,
+    show_once,
+    take_shown_once,
 )
 from marketplace import services
 from marketplace.domain import CertificationStandard, CompanyRole
@@ -103,52 +105,46 @@ def remove_certification(certification_id: int):
 
 @company_required
 def members():
+    return _members_page(InviteForm(), status=200)
+
+
+def _members_page(invite_form: InviteForm, *, status: int):
     principal = acting_principal()
     page = services.list_members(
         principal, limit=MEMBERS_PAGE_SIZE, cursor=request.args.get("cursor") or None
     )
-    invitations = (
-        services.list_invitations(principal, limit=MEMBERS_PAGE_SIZE, cursor=None).items
-        if principal.is_owner
-        else []
-    )
-    return render_template(
-        "company/members.html",
-        page=page,
-        invitations=invitations,
-        invite_form=InviteForm() if principal.is_owner else None,
-        issued_link=None,
-    )
-
-
-@owner_required
-def invite():
-    principal = acting_principal()
-    form = InviteForm()
-    issued_link = None
-    if form.validate_on_submit():
-        try:
-            issued = services.invite_member(
-                principal, form.email.data, days=current_app.config["INVITATION_DAYS"]
-            )
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            issued_link = url_for("frontend.accept_invitation", token=issued.secret, _external=True)
-            form = InviteForm(formdata=None)
-    page = services.list_members(principal, limit=MEMBERS_PAGE_SIZE, cursor=None)
-    invitations = services.list_invitations(principal, limit=MEMBERS_PAGE_SIZE, cursor=None).items
-    status = 422 if form.errors else 200
+    invitations = []
+    if principal.is_owner:
+        invitations = services.list_invitations(
+            principal, limit=MEMBERS_PAGE_SIZE, cursor=None
+        ).items
     return (
         render_template(
             "company/members.html",
             page=page,
             invitations=invitations,
-            invite_form=form,
-            issued_link=issued_link,
+            invite_form=invite_form if principal.is_owner else None,
+            issued_link=take_shown_once("invitation"),
         ),
         status,
     )
+
+
+@owner_required
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            issued = services.invite_member(
+                acting_principal(), form.email.data, days=current_app.config["INVITATION_DAYS"]
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            link = url_for("frontend.accept_invitation", token=issued.secret, _external=True)
+            show_once("invitation", link)
+            return redirect(url_for("frontend.members"))
+    return _members_page(form, status=422)
 
 
 @owner_required
