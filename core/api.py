@@ -32,11 +32,10 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
-api = SharefabApi()
-
-
 def init_api(app: Flask) -> Api:
+    """Create the app's API (one per app: the OpenAPI document is per app)."""
     app.url_map.converters["id"] = IdConverter
+    api = SharefabApi()
     api.init_app(
         app,
         spec_kwargs={

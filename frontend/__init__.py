@@ -11,6 +11,7 @@ from flask_login import current_user
 from core.db import utcnow
 from core.i18n import LANGUAGES
 from core.translatable import N_
+from frontend.views import register_views
 from marketplace.domain import COMPANY_ROLE_LABELS, MEMBERSHIP_ROLE_LABELS
 
 INVITATION_STATUS_LABELS = {
@@ -47,6 +48,9 @@ def vendor(name: str):
     return send_from_directory(path.parent, path.name, max_age=86400)
 
 
+register_views(frontend)
+
+
 def _navigation() -> list[tuple[str, str]]:
     """(endpoint, label) entries for what the signed-in user may open."""
     from flask_babel import gettext as _
@@ -65,9 +69,6 @@ def _navigation() -> list[tuple[str, str]]:
 
 
 def init_frontend(app: Flask) -> None:
-    from frontend.views import register_views
-
-    register_views(frontend)
     app.register_blueprint(frontend)
 
     @app.context_processor

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from core.auth import (
     Principal,
@@ -75,7 +76,12 @@ class IssuedSecret:
 def _owned_company(principal: Principal) -> Company:
     if principal.company_id is None:
         raise NotFound(N_("You do not belong to a company."))
-    company = db.session.get(Company, principal.company_id)
+    # Roles and certifications are read with the company almost every time: one query for all.
+    company = db.session.get(
+        Company,
+        principal.company_id,
+        options=[joinedload(Company.role_rows), joinedload(Company.certifications)],
+    )
     if company is None:
         raise NotFound()
     return company
@@ -184,7 +190,9 @@ def principal_for_user(user: User, scope: Scope = Scope.WRITE) -> Principal:
 
 def principal_for_token(digest: str) -> Principal | None:
     """Return who an API token acts for, or None if it is unknown, revoked or orphaned."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.digest == digest))
+    token = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.digest == digest)
+    )
     if token is None or token.revoked_at is not None:
         return None
     user = token.user
