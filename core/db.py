@@ -22,6 +22,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Ids are 32-bit INTEGER columns; larger numbers from clients can name no row.
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -11,7 +11,8 @@ class DomainError(Exception):
     """A rule of the business was broken; the caller gets a 4xx with this message.
 
     `message` is English source text (translated at the boundary), formatted with `params`.
-    `field` names the input field at fault, when there is one.
+    `field` names the input field at fault, when there is one, and `location` where it was sent
+    (`json` body, `query` string, `path`).
     """
 
     status = 400
@@ -19,11 +20,17 @@ class DomainError(Exception):
     message = N_("The request cannot be carried out.")
 
     def __init__(
-        self, message: str | None = None, *, field: str | None = None, **params: Any
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        location: str = "json",
+        **params: Any,
     ) -> None:
         if message is not None:
             self.message = message
         self.field = field
+        self.location = location
         self.params = params
         super().__init__(self.message % params if params else self.message)
 

@@ -12,12 +12,13 @@ import marshmallow as ma
 from flask import current_app
 from sqlalchemy import Select
 
-from core.db import DbSession
+from core.db import MAX_ID, DbSession
 from core.errors import InvalidInput
+from core.schema import ApiSchema
 from core.translatable import N_
 
 
-class CursorArgs(ma.Schema):
+class CursorArgs(ApiSchema):
     """Query arguments of every listing: `limit` and the opaque `cursor` of the previous page."""
 
     limit = ma.fields.Integer(
@@ -61,11 +62,13 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         after = data["after"]
-        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**63:
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_ID:
             raise ValueError(after)
         return after
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise InvalidInput(N_("The cursor is not valid."), field="cursor") from None
+        raise InvalidInput(
+            N_("The cursor is not valid."), field="cursor", location="query"
+        ) from None
 
 
 @dataclass(frozen=True)

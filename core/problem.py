@@ -193,7 +193,7 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
         errors = None
         if error.field:
             pointer = "/" + error.field.replace(".", "/")
-            errors = [{"pointer": pointer, "in": "json", "detail": message}]
+            errors = [{"pointer": pointer, "in": error.location, "detail": message}]
         title = http_title(error.status)
         return problem_response(
             error.status, title=title, detail=message, code=error.code, errors=errors

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -24,7 +24,20 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul_characters() -> None:
+    """Refuse NUL in query strings and forms (no real value has one; PostgreSQL rejects it)."""
+    values = list(request.args.values())
+    if request.mimetype in FORM_MIMETYPES:
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
+FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
 def init_security(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     # Flask-Limiter reads RATELIMIT_STORAGE_URI: Redis when configured, else per-process memory.
     limiter.init_app(app)
     app.after_request(_security_headers)

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from core.api import ApiBlueprint
 from core.auth import Scope, api_auth, current_principal
+from core.schema import dump_attributes
 from marketplace import services
 from marketplace.schemas import (
     ApiTokenPageSchema,
@@ -29,10 +30,10 @@ from marketplace.schemas import (
     VerificationSchema,
 )
 
-accounts = Blueprint(
+accounts = ApiBlueprint(
     "accounts", __name__, url_prefix="/api/v1", description="The caller, its company and tokens"
 )
-operator = Blueprint(
+operator = ApiBlueprint(
     "operator", __name__, url_prefix="/api/v1/operator", description="Platform operators only"
 )
 
@@ -117,11 +118,8 @@ class Invitations(MethodView):
         issued = services.invite_member(
             current_principal(), body["email"], days=current_app.config["INVITATION_DAYS"]
         )
-        dumped = InvitationSchema().dump(issued.record)
-        dumped["accept_url"] = url_for(
-            "frontend.accept_invitation", token=issued.secret, _external=True
-        )
-        return dumped
+        accept_url = url_for("frontend.accept_invitation", token=issued.secret, _external=True)
+        return {**dump_attributes(InvitationSchema, issued.record), "accept_url": accept_url}
 
 
 @accounts.route("/companies/me/invitations/<id:invitation_id>")
@@ -173,9 +171,7 @@ class Tokens(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Create a token; its secret is in this response only."""
         issued = services.create_api_token(current_principal(), **body)
-        dumped = ApiTokenSchema().dump(issued.record)
-        dumped["token"] = issued.secret
-        return dumped
+        return {**dump_attributes(ApiTokenSchema, issued.record), "token": issued.secret}
 
 
 @accounts.route("/tokens/<id:token_id>")

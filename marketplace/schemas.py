@@ -10,6 +10,7 @@ from marshmallow import validate
 
 from core.auth import Scope
 from core.pagination import CursorArgs, page_schema
+from core.schema import ApiSchema
 from marketplace.domain import (
     MAX_PASSWORD_LENGTH,
     CertificationStandard,
@@ -23,7 +24,7 @@ available_timezones = cache(_zoneinfo_timezones)
 ROLE_FIELD = ma.fields.Enum(CompanyRole, by_value=True)
 
 
-class CertificationSchema(ma.Schema):
+class CertificationSchema(ApiSchema):
     id = ma.fields.Integer(dump_only=True)
     standard = ma.fields.Enum(CertificationStandard, by_value=True, required=True)
     certificate_number = ma.fields.String(load_default="", validate=validate.Length(max=100))
@@ -31,7 +32,7 @@ class CertificationSchema(ma.Schema):
     valid_until = ma.fields.Date(required=True)
 
 
-class CompanySchema(ma.Schema):
+class CompanySchema(ApiSchema):
     id = ma.fields.Integer(dump_only=True)
     legal_name = ma.fields.String(validate=validate.Length(min=2, max=200))
     country = ma.fields.String(dump_only=True)
@@ -55,7 +56,7 @@ class CompanyUpdateSchema(CompanySchema):
         exclude = ("certifications",)
 
 
-class UserSchema(ma.Schema):
+class UserSchema(ApiSchema):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.Email(dump_only=True)
     display_name = ma.fields.String(validate=validate.Length(min=1, max=100))
@@ -72,7 +73,7 @@ class UserSchema(ma.Schema):
             raise ma.ValidationError("Unknown time zone; use an IANA name such as Asia/Shanghai.")
 
 
-class MemberSchema(ma.Schema):
+class MemberSchema(ApiSchema):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.Email(dump_only=True)
     display_name = ma.fields.String(dump_only=True)
@@ -81,7 +82,7 @@ class MemberSchema(ma.Schema):
     last_login_at = ma.fields.AwareDateTime(dump_only=True)
 
 
-class InvitationSchema(ma.Schema):
+class InvitationSchema(ApiSchema):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.Email(required=True, validate=validate.Length(max=254))
     status = ma.fields.String(dump_only=True)
@@ -96,7 +97,7 @@ class IssuedInvitationSchema(InvitationSchema):
     )
 
 
-class ApiTokenSchema(ma.Schema):
+class ApiTokenSchema(ApiSchema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     scope = ma.fields.Enum(Scope, by_value=True, load_default=Scope.READ)
@@ -112,7 +113,7 @@ class IssuedApiTokenSchema(ApiTokenSchema):
     )
 
 
-class VerificationSchema(ma.Schema):
+class VerificationSchema(ApiSchema):
     verified = ma.fields.Boolean(required=True)
     note = ma.fields.String(load_default="", validate=validate.Length(max=500))
 
@@ -121,7 +122,7 @@ class CompanyListArgs(CursorArgs):
     verified = ma.fields.Boolean(load_default=None)
 
 
-class PasswordChangeSchema(ma.Schema):
+class PasswordChangeSchema(ApiSchema):
     current_password = ma.fields.String(required=True, load_only=True)
     new_password = ma.fields.String(
         required=True, load_only=True, validate=validate.Length(max=MAX_PASSWORD_LENGTH)

@@ -24,7 +24,7 @@ from core.auth import (
     unsign_value,
     verify_password,
 )
-from core.db import db, utcnow
+from core.db import MAX_ID, db, utcnow
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.mail import mail_configured, send_mail
 from core.outbox import enqueue
@@ -329,7 +329,7 @@ def find_open_invitation(token: str) -> Invitation:
     value = unsign_value(INVITATION_PURPOSE, token)
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)):
         raise InvitationInvalid()
-    invitation = db.session.get(Invitation, value[0]) if 0 < value[0] < 2**63 else None
+    invitation = db.session.get(Invitation, value[0]) if 0 < value[0] <= MAX_ID else None
     if (
         invitation is None
         or not secrets.compare_digest(invitation.nonce, str(value[1]))
