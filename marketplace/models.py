@@ -92,9 +92,7 @@ class Certification(Base):
     company_id: Mapped[int] = mapped_column(
         ForeignKey("company.id", ondelete="CASCADE"), index=True
     )
-    standard: Mapped[CertificationStandard] = mapped_column(
-        StrEnumType(CertificationStandard, 40)
-    )
+    standard: Mapped[CertificationStandard] = mapped_column(StrEnumType(CertificationStandard, 40))
     certificate_number: Mapped[str] = mapped_column(String(100), default="")
     issued_by: Mapped[str] = mapped_column(String(200), default="")
     valid_until: Mapped[date] = mapped_column(Date)

@@ -1,1 +1,1 @@
-"""Feasibility, scoring and allocation: pure computation over plain data (built in a later issue)."""
+"""Feasibility, scoring and allocation: pure computation over plain data (a later issue)."""

@@ -165,7 +165,7 @@ def compiled_translations(app: Flask) -> Iterator[None]:
 
 def test_compiled_catalogue_translates(compiled_translations: None):
     translations = Translations.load(str(TRANSLATIONS), ["zh_Hans_CN"])
-    assert isinstance(translations, Translations), "zh_Hans_CN/LC_MESSAGES/messages.mo was not found"
+    assert isinstance(translations, Translations), "zh_Hans_CN messages.mo was not found"
     assert translations.gettext("Sign in") == ZH_SIGN_IN
     assert translations.ngettext("%(num)d member", "%(num)d members", 3) == "%(num)d 名成员"
 
