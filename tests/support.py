@@ -19,6 +19,7 @@ from core.db import db
 POSTGRES_URL_ENV = "SHAREFAB_TEST_DATABASE_URL"
 REDIS_URL_ENV = "SHAREFAB_TEST_REDIS_URL"
 BROKER_URL_ENV = "SHAREFAB_TEST_BROKER_URL"
+AMQP_URL_ENV = "SHAREFAB_TEST_AMQP_URL"
 EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "external"
 
 
@@ -35,6 +36,10 @@ def postgres_server_url() -> str | None:
 
 def redis_url() -> str | None:
     return os.environ.get(REDIS_URL_ENV) or None
+
+
+def amqp_url() -> str | None:
+    return os.environ.get(AMQP_URL_ENV) or None
 
 
 def broker_url() -> str | None:

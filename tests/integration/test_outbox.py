@@ -17,7 +17,8 @@ from core.outbox import OutboxMessage, ProcessedMessage, claim_message, relay_pe
 from marketplace import services
 from marketplace.models import Invitation
 from tests.factories import UserFactory, principal_of
-from tests.support import free_port
+from app import create_app
+from tests.support import amqp_url, free_port
 
 
 class Inbox:
@@ -100,3 +101,25 @@ def test_a_message_is_claimed_only_once():
     assert claim_message(db.session, "outbox-1", "t") is True
     db.session.commit()
     assert claim_message(db.session, "outbox-1", "t") is False
+
+
+@pytest.mark.skipif(not amqp_url(), reason="set SHAREFAB_TEST_AMQP_URL to run against RabbitMQ")
+def test_relay_and_worker_also_run_on_rabbitmq(app, tmp_path):
+    # Given a second app on the same database whose Celery broker is RabbitMQ
+    rabbit_app = create_app(
+        {**app.config, "ENV_NAME": "testing", "BROKER_URL": amqp_url(), "INSTANCE_PATH": tmp_path}
+    )
+    celery = rabbit_app.extensions["celery"]
+    with rabbit_app.app_context():
+        owner = UserFactory()
+        services.invite_member(principal_of(owner), "colleague@example.cn", days=7)
+        celery.control.purge()
+        with start_worker(
+            celery, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10
+        ):
+            # When the relay publishes the invitation message
+            assert relay_pending(celery) == 1
+            # Then the worker processes it exactly once
+            assert wait_for(lambda: processed_count() == 1)
+        db.session.remove()
+    app.extensions["celery"].set_default()
