@@ -12,12 +12,12 @@ from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import func, select
 
+from app import create_app
 from core.db import db
 from core.outbox import OutboxMessage, ProcessedMessage, claim_message, relay_pending
 from marketplace import services
 from marketplace.models import Invitation
 from tests.factories import UserFactory, principal_of
-from app import create_app
 from tests.support import amqp_url, free_port
 
 
