@@ -84,6 +84,11 @@ class OwnerRequired(PermissionDenied):
     message = N_("Only the company owner may do this.")
 
 
+class OperatorRequired(PermissionDenied):
+    code = "operator-required"
+    message = N_("Only platform operators may do this.")
+
+
 class CannotRemoveOwner(Conflict):
     code = "cannot-remove-owner"
     message = N_("The owner cannot be removed from the company.")

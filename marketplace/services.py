@@ -25,7 +25,7 @@ from core.auth import (
     verify_password,
 )
 from core.db import MAX_ID, db, utcnow
-from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.errors import InvalidInput, NotFound
 from core.mail import mail_configured, send_mail
 from core.outbox import enqueue
 from core.pagination import Page, paginate
@@ -40,6 +40,7 @@ from marketplace.domain import (
     InvitationInvalid,
     Language,
     MembershipRole,
+    OperatorRequired,
     OwnerRequired,
     VerificationDecision,
     check_password,
@@ -416,8 +417,9 @@ def add_certification(
     """Record (or renew) a certification of the principal's company.
 
     Raises:
-        PermissionDenied for a read-only principal; InvalidInput for an expiry in the past.
+        OwnerRequired; InvalidInput for an expiry in the past.
     """
+    _require_owner(principal)
     if valid_until < utcnow().date():
         raise InvalidInput(N_("The expiry date is in the past."), field="valid_until")
     with unit_of_work() as session:
@@ -437,7 +439,8 @@ def add_certification(
 
 
 def remove_certification(principal: Principal, certification_id: int) -> None:
-    """Raises: NotFound for another company's or an unknown certification."""
+    """Raises: OwnerRequired; NotFound for another company's or an unknown certification."""
+    _require_owner(principal)
     with unit_of_work() as session:
         certification = session.get(Certification, certification_id)
         if certification is None or certification.company_id != principal.company_id:
@@ -451,8 +454,23 @@ def create_api_token(principal: Principal, *, name: str, scope: Scope) -> Issued
     Raises:
         OwnerRequired when a company member who is not the owner asks.
     """
-    if not principal.is_operator:
-        _require_owner(principal)
+    _require_owner_or_operator(principal)
+    return _issue_api_token(principal, name=name, scope=scope)
+
+
+def create_api_token_for_email(email: str, *, scope: Scope, name: str) -> str:
+    """Issue a token for the user with this email (operators' shell command).
+
+    Raises:
+        NotFound when no active user has this email.
+    """
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active:
+        raise NotFound(N_("No active user has this email address."))
+    return _issue_api_token(principal_for_user(user), name=name, scope=scope).secret
+
+
+def _issue_api_token(principal: Principal, *, name: str, scope: Scope) -> IssuedSecret:
     token, digest = new_api_token()
     with unit_of_work() as session:
         record = ApiToken(
@@ -467,29 +485,9 @@ def create_api_token(principal: Principal, *, name: str, scope: Scope) -> Issued
     return IssuedSecret(record, token)
 
 
-def create_api_token_for_email(email: str, *, scope: Scope, name: str) -> str:
-    """Issue a token for the user with this email (operators' shell command).
-
-    Raises:
-        NotFound when no active user has this email.
-    """
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.active:
-        raise NotFound(N_("No active user has this email address."))
-    principal = principal_for_user(user)
-    token, digest = new_api_token()
-    with unit_of_work() as session:
-        session.add(
-            ApiToken(
-                user_id=principal.user_id,
-                company_id=principal.company_id,
-                name=name,
-                scope=scope,
-                digest=digest,
-                hint=token[:10],
-            )
-        )
-    return token
+def _require_owner_or_operator(principal: Principal) -> None:
+    if not principal.is_operator:
+        _require_owner(principal)
 
 
 def _token_scope(principal: Principal):
@@ -499,16 +497,14 @@ def _token_scope(principal: Principal):
 
 
 def list_api_tokens(principal: Principal, *, limit: int | None, cursor: str | None) -> Page:
-    if not principal.is_operator:
-        _require_owner(principal)
+    _require_owner_or_operator(principal)
     statement = select(ApiToken).where(_token_scope(principal), ApiToken.revoked_at.is_(None))
     return paginate(db.session, statement, ApiToken.id, limit=limit, cursor=cursor)
 
 
 def revoke_api_token(principal: Principal, token_id: int) -> ApiToken:
     """Raises: OwnerRequired; NotFound for a token outside the principal's company."""
-    if not principal.is_operator:
-        _require_owner(principal)
+    _require_owner_or_operator(principal)
     with unit_of_work():
         token = db.session.scalar(
             select(ApiToken).where(ApiToken.id == token_id, _token_scope(principal))
@@ -525,7 +521,7 @@ def list_companies_for_review(
 ) -> Page:
     """Raises: PermissionDenied unless the principal is an operator."""
     if not principal.is_operator:
-        raise PermissionDenied(N_("Only platform operators may do this."))
+        raise OperatorRequired()
     statement = select(Company)
     if verified is not None:
         statement = statement.where(Company.verified.is_(verified))
@@ -541,7 +537,7 @@ def set_company_verification(
         PermissionDenied unless the principal is an operator; NotFound for an unknown company.
     """
     if not principal.is_operator:
-        raise PermissionDenied(N_("Only platform operators may do this."))
+        raise OperatorRequired()
     with unit_of_work() as session:
         company = session.get(Company, company_id)
         if company is None:

@@ -244,3 +244,24 @@ def test_members_cannot_create_tokens():
     member = UserFactory(membership_role="member")
     with pytest.raises(OwnerRequired):
         services.create_api_token(principal_of(member), name="x", scope=Scope.READ)
+
+
+def test_members_cannot_change_certifications():
+    owner = UserFactory()
+    member = UserFactory(company=owner.company, membership_role="member")
+    certification = services.add_certification(
+        principal_of(owner),
+        standard=CertificationStandard.ISO_14001,
+        valid_until=date.today() + timedelta(days=30),
+    )
+    with pytest.raises(OwnerRequired):
+        services.remove_certification(principal_of(member), certification.id)
+    with pytest.raises(OwnerRequired):
+        services.add_certification(
+            principal_of(member),
+            standard=CertificationStandard.ISO_9001,
+            valid_until=date.today() + timedelta(days=30),
+        )
+    assert [c.standard for c in services.get_company(principal_of(owner)).certifications] == [
+        "ISO 14001"
+    ]
