@@ -152,7 +152,3 @@ class PasswordForm(FlaskForm):
 
 class VerificationForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Length(max=500)])
-
-
-class EmptyForm(FlaskForm):
-    """A form with only its CSRF token, for buttons that post."""

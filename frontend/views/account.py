@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from core.auth import Scope
 from core.errors import DomainError
-from frontend.forms import AccountForm, EmptyForm, PasswordForm, TokenForm
+from frontend.forms import AccountForm, PasswordForm, TokenForm
 from frontend.views.common import (
     acting_principal,
     owner_required,
@@ -106,9 +106,6 @@ def create_api_token():
 
 @owner_required
 def revoke_api_token(token_id: int):
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return _("The form expired. Reload the page and try again."), 400
     services.revoke_api_token(acting_principal(), token_id)
     if request.headers.get("HX-Request"):
         return ""

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from core.errors import DomainError
-from frontend.forms import CertificationForm, CompanyForm, EmptyForm, InviteForm
+from frontend.forms import CertificationForm, CompanyForm, InviteForm
 from frontend.views.common import (
     acting_principal,
     company_required,
@@ -94,9 +94,6 @@ def add_certification():
 
 @owner_required
 def remove_certification(certification_id: int):
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return _("The form expired. Reload the page and try again."), 400
     services.remove_certification(acting_principal(), certification_id)
     if request.headers.get("HX-Request"):
         return ""  # htmx swaps the row out
@@ -149,9 +146,6 @@ def invite():
 
 @owner_required
 def revoke_invitation(invitation_id: int):
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return _("The form expired. Reload the page and try again."), 400
     invitation = services.revoke_invitation(acting_principal(), invitation_id)
     if request.headers.get("HX-Request"):
         return render_template("partials/invitation_row.html", invitation=invitation)
@@ -160,9 +154,6 @@ def revoke_invitation(invitation_id: int):
 
 @owner_required
 def remove_member(user_id: int):
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        return _("The form expired. Reload the page and try again."), 400
     try:
         services.remove_member(acting_principal(), user_id)
     except DomainError as error:

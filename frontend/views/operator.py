@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from frontend.forms import VerificationForm
 from frontend.views.common import acting_principal, operator_required
@@ -27,9 +27,10 @@ def operator_companies():
 @operator_required
 def set_verification(company_id: int):
     form = VerificationForm()
-    if not form.validate_on_submit():
-        return render_template("error.html", status=400, title="400", detail=""), 400
-    verified = request.form.get("decision") == "verify"
+    decision = request.form.get("decision")
+    if not form.validate_on_submit() or decision not in ("verify", "unverify"):
+        abort(400)
+    verified = decision == "verify"
     company = services.set_company_verification(
         acting_principal(), company_id, verified=verified, note=form.note.data or ""
     )

@@ -7,10 +7,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from core.auth import Scope
 from core.db import db
-from marketplace.models import Company, User
+from marketplace import services
+from marketplace.models import ApiToken, Company, User
 from marketplace.uscc import make_uscc
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, principal_of
 
 CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
@@ -172,3 +174,14 @@ def test_pages_load_nothing_from_other_hosts(client):
 def test_html_error_pages_for_unknown_pages(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def test_htmx_buttons_without_csrf_token_are_refused_and_change_nothing(client, csrf_off):
+    owner = UserFactory()
+    client.post("/login", data={"email": owner.email, "password": PASSWORD})
+    token = services.create_api_token(principal_of(owner), name="ERP", scope=Scope.READ)
+    client.application.config["WTF_CSRF_ENABLED"] = True
+    response = client.post(f"/tokens/{token.record.id}/revoke", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.record.id).revoked_at is None
