@@ -43,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     from core.db import db
     from core.i18n import init_i18n
     from core.security import init_security
+    from core.storage import init_storage
     from marketplace import services as marketplace_services
 
     db.init_app(app)
@@ -54,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     init_i18n(app)
     init_security(app)
     init_celery(app)
+    init_storage(app)
 
 
 def _register_blueprints(app: Flask) -> None:

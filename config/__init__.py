@@ -55,6 +55,9 @@ class BaseConfig:
     OUTBOX_BATCH_SIZE = _env_int("OUTBOX_BATCH_SIZE", 100)
     OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 14)
 
+    # Where uploaded drawings are kept (default: instance/uploads).
+    UPLOAD_PATH: str | None = _env("UPLOAD_PATH")
+
     # Request bodies larger than this are refused with 413 before any view runs.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
 

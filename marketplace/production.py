@@ -56,6 +56,11 @@ class CapacityExhausted(Conflict):
     )
 
 
+class CalendarTooSmall(Conflict):
+    code = "calendar-too-small"
+    message = N_("The work already booked on this listing would no longer fit the new calendar.")
+
+
 class OverAward(InvalidInput):
     code = "over-award"
     message = N_("The awarded quantities add up to %(total)d, more than the %(ordered)d ordered.")

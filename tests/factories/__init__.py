@@ -62,3 +62,11 @@ def principal_of(user: User, scope: Scope = Scope.WRITE) -> Principal:
         is_operator=user.is_operator,
         scope=scope,
     )
+
+
+class BuyerCompanyFactory(CompanyFactory):
+    role_rows = factory.LazyFunction(lambda: [CompanyRoleAssignment(role=CompanyRole.BUYER)])
+
+
+class BuyerFactory(UserFactory):
+    company = factory.SubFactory(BuyerCompanyFactory)

@@ -1,0 +1,88 @@
+"""Helpers the marketplace services share: the acting company and status history."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from core.auth import Principal
+from core.db import DbSession, db
+from core.errors import NotFound
+from core.translatable import N_
+from marketplace.domain import CompanyRole
+from marketplace.lifecycle import Actor, Table, check_transition
+from marketplace.models import Company, StatusChange
+from marketplace.production import BuyerRoleRequired, SupplierRoleRequired
+
+
+def acting_company(principal: Principal, role: CompanyRole) -> Company:
+    """The principal's company, which must play `role`.
+
+    Raises:
+        NotFound when the principal has no company; Supplier/BuyerRoleRequired for the wrong role.
+    """
+    company = db.session.get(Company, principal.company_id) if principal.company_id else None
+    if company is None:
+        raise NotFound(N_("You do not belong to a company."))
+    if not company.has_role(role):
+        raise SupplierRoleRequired() if role is CompanyRole.SUPPLIER else BuyerRoleRequired()
+    return company
+
+
+def change_status(
+    session: DbSession,
+    record: object,
+    *,
+    entity: str,
+    table: Table,
+    target: StrEnum,
+    actor: Actor,
+    principal: Principal | None,
+    note: str = "",
+) -> None:
+    """Move `record.status` to `target` if the table allows it, and keep a history row.
+
+    Raises:
+        InvalidTransition / PermissionDenied from the transition table.
+    """
+    current = record.status  # type: ignore[attr-defined]
+    check_transition(table, current, target, actor)
+    record.status = target  # type: ignore[attr-defined]
+    record_status(session, entity, record, current, target, actor, principal, note)
+
+
+def record_status(
+    session: DbSession,
+    entity: str,
+    record: object,
+    previous: StrEnum | None,
+    target: StrEnum,
+    actor: Actor,
+    principal: Principal | None,
+    note: str = "",
+) -> None:
+    """Write the history row of a status change (the record must have its id)."""
+    session.flush()
+    session.add(
+        StatusChange(
+            entity=entity,
+            entity_id=record.id,  # type: ignore[attr-defined]
+            from_status=previous.value if previous is not None else None,
+            to_status=target.value,
+            actor_role=actor.value,
+            actor_id=principal.user_id if principal else None,
+            note=note.strip(),
+        )
+    )
+
+
+def history_of(entity: str, entity_id: int) -> list[StatusChange]:
+    """The status changes of one record, oldest first."""
+    return list(
+        db.session.scalars(
+            select(StatusChange)
+            .where(StatusChange.entity == entity, StatusChange.entity_id == entity_id)
+            .order_by(StatusChange.id)
+        )
+    )
