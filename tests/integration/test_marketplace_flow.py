@@ -1,4 +1,4 @@
-"""Machines, capacity, orders, quotes, split awards and the package lifecycle through the services."""
+"""Machines, capacity, orders, quotes, split awards and the package lifecycle (services)."""
 
 from __future__ import annotations
 
