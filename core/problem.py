@@ -14,6 +14,7 @@ import marshmallow as ma
 from flask import Flask, Response, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -127,6 +128,7 @@ HTTP_TITLES = {
     422: N_("Unprocessable Content"),
     429: N_("Too Many Requests"),
     500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
 }
 
 
@@ -210,6 +212,26 @@ def handle_csrf_error(error: CSRFError) -> Response | tuple[str, int]:
     return _error_page(400, http_title(400), detail)
 
 
+def handle_database_busy(error: OperationalError) -> Response | tuple[str, int]:
+    """SQLite refuses a write whose snapshot another writer changed: nothing was stored, retry."""
+    if not _is_busy(error):
+        return handle_unexpected_error(error)
+    from core.db import db
+
+    db.session.rollback()
+    detail = gettext("The database was busy with another change; nothing was saved. Try again.")
+    if is_api_request():
+        return problem_response(
+            503, title=http_title(503), detail=detail, code="busy", headers={"Retry-After": "1"}
+        )
+    return _error_page(503, http_title(503), detail)
+
+
+def _is_busy(error: OperationalError) -> bool:
+    message = str(error.orig).lower() if error.orig is not None else ""
+    return "database is locked" in message or "database is busy" in message
+
+
 def handle_unexpected_error(error: Exception) -> Response | tuple[str, int]:
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return handle_http_exception(InternalServerError())
@@ -224,4 +246,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(OperationalError, handle_database_busy)
     app.register_error_handler(Exception, handle_unexpected_error)
