@@ -123,3 +123,37 @@ def test_relay_and_worker_also_run_on_rabbitmq(app, tmp_path):
             assert wait_for(lambda: processed_count() == 1)
         db.session.remove()
     app.extensions["celery"].set_default()
+
+
+def test_package_events_rebuild_the_suppliers_scorecard_through_the_worker(app, worker):
+    from marketplace.lifecycle import PackageStatus
+    from marketplace.models import SupplierScorecard
+    from marketplace.production import Allocation
+    from marketplace.services import orders, packages
+    from tests.integration.marketplace_world import buyer_with_order, quote, supplier_with_capacity
+
+    # Given a package delivered and accepted by its buyer
+    supplier, listing = supplier_with_capacity()
+    buyer, order = buyer_with_order(quantity=20, splittable=False, min_lot=1)
+    offer = quote(supplier, listing, order)
+    (package,) = orders.award_order(buyer, order.id, [Allocation(offer.id, 20)])
+    for actor, status in [
+        (supplier, PackageStatus.IN_PRODUCTION),
+        (supplier, PackageStatus.QUALITY_CHECK),
+        (supplier, PackageStatus.SHIPPED),
+        (buyer, PackageStatus.DELIVERED),
+        (buyer, PackageStatus.ACCEPTED_BY_BUYER),
+    ]:
+        packages.transition_package(actor, package.id, status)
+
+    # When the relay hands the events to the worker
+    celery = app.extensions["celery"]
+    while relay_pending(celery):
+        pass
+
+    # Then the supplier's scorecard counts the package
+    def scorecard():
+        db.session.rollback()
+        return db.session.get(SupplierScorecard, supplier.company_id)
+
+    assert wait_for(lambda: (card := scorecard()) is not None and card.completed_packages == 1)
