@@ -212,6 +212,13 @@ class CapacityBooking(Base):
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     listing: Mapped[CapacityListing] = relationship(back_populates="bookings")
+    package: Mapped[WorkPackage] = relationship()
+
+    @property
+    def remaining_hours(self) -> Decimal:
+        """Hours not yet worked, going by the supplier's last progress report."""
+        done = Decimal(self.package.progress_pct) / 100
+        return (self.hours * (1 - done)).quantize(Decimal("0.01"))
 
 
 class Order(Base):
@@ -221,7 +228,8 @@ class Order(Base):
     __table_args__ = (
         CheckConstraint("quantity >= 1", name="quantity_positive"),
         CheckConstraint("min_lot >= 1 AND min_lot <= quantity", name="min_lot_in_range"),
-        Index("ix_orders_status_due_date", "status", "due_date"),
+        # The open-orders listing: status filter, newest id first.
+        Index("ix_orders_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

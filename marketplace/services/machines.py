@@ -402,15 +402,16 @@ def list_listings(principal: Principal, *, limit: int | None, cursor: str | None
             selectinload(CapacityListing.process_rows),
             selectinload(CapacityListing.material_rows),
             selectinload(CapacityListing.exceptions),
-            selectinload(CapacityListing.bookings),
+            selectinload(CapacityListing.bookings).selectinload(CapacityBooking.package),
         )
     )
     return paginate(db.session, statement, CapacityListing.id, limit=limit, cursor=cursor)
 
 
 def open_bookings(listing: CapacityListing) -> list[Booking]:
+    """The hours still to be worked on the listing: each open booking less the reported progress."""
     return [
-        Booking(hours=booking.hours, due=booking.due_date)
+        Booking(hours=booking.remaining_hours, due=booking.due_date)
         for booking in listing.bookings
         if booking.released_at is None
     ]

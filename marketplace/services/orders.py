@@ -290,6 +290,8 @@ def list_open_orders(
         Order.buyer_company_id != principal.company_id,
         Order.due_date > utcnow().date(),
     )
+    # Pages show whether the caller already quoted or was invited: load those with the page.
+    statement = statement.options(selectinload(Order.quotes), selectinload(Order.invitations))
     if process:
         statement = statement.where(Order.process == process)
     elif family and family in TAXONOMY.families:

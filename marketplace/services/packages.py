@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from core.auth import Principal
@@ -34,6 +34,9 @@ from marketplace.models import (
 from marketplace.production import MIN_HISTORY_FOR_SCORECARD, PackageOutcome, compute_scorecard
 from marketplace.services.common import change_status
 from marketplace.services.machines import release_booking
+
+# Once shipped, a package needs no more machine time: its hours go back to the listing.
+RELEASES_CAPACITY = frozenset({PackageStatus.SHIPPED, PackageStatus.CANCELLED})
 
 
 class ReviewNotAllowed(InvalidInput):
@@ -112,6 +115,7 @@ def transition_package(
             package.progress_pct = 100
         if target in CLOSED_PACKAGE_STATUSES:
             package.closed_at = now
+        if target in RELEASES_CAPACITY:
             booking = session.scalar(
                 select(CapacityBooking).where(CapacityBooking.work_package_id == package.id)
             )
@@ -255,12 +259,17 @@ def recompute_scorecard(company_id: int) -> SupplierScorecard:
         )
     ]
     figures = compute_scorecard(outcomes, ratings)
+    delivered = db.session.scalar(
+        select(func.count(WorkPackage.id)).where(
+            WorkPackage.supplier_company_id == company_id, WorkPackage.delivered_at.is_not(None)
+        )
+    )
     with unit_of_work() as session:
         scorecard = session.get(SupplierScorecard, company_id) or SupplierScorecard(
             company_id=company_id
         )
         scorecard.completed_packages = figures.completed_packages
-        scorecard.delivered_packages = figures.completed_packages
+        scorecard.delivered_packages = delivered
         scorecard.on_time_rate = figures.on_time_rate
         scorecard.quality_acceptance_rate = figures.quality_acceptance_rate
         scorecard.dispute_rate = figures.dispute_rate

@@ -130,7 +130,7 @@ def upgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_buyer_company_id'), ['buyer_company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_process'), ['process'], unique=False)
-        batch_op.create_index('ix_orders_status_due_date', ['status', 'due_date'], unique=False)
+        batch_op.create_index('ix_orders_status_id', ['status', 'id'], unique=False)
 
     op.create_table('status_change',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -393,7 +393,7 @@ def downgrade():
 
     op.drop_table('status_change')
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.drop_index('ix_orders_status_due_date')
+        batch_op.drop_index('ix_orders_status_id')
         batch_op.drop_index(batch_op.f('ix_orders_process'))
         batch_op.drop_index(batch_op.f('ix_orders_buyer_company_id'))
 
