@@ -10,6 +10,7 @@ from core.cli import register_seeded_probe, register_seeder
 from core.errors import NotFound
 from marketplace import services
 from marketplace.demo import seed_accounts
+from marketplace.demo_production import seed_production
 
 
 @click.group("tokens", help="API tokens.")
@@ -37,4 +38,5 @@ def create_token(email: str, scope: str, name: str) -> None:
 
 
 register_seeder("accounts", seed_accounts)
+register_seeder("production", seed_production)
 register_seeded_probe(lambda: services.count_companies() > 0)
