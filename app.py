@@ -63,14 +63,18 @@ def _register_blueprints(app: Flask) -> None:
     from core.problem import register_error_handlers
     from frontend import init_frontend
     from marketplace.api import accounts, operator
+    from marketplace.production_api import capacity_api, orders_api, packages_api, taxonomy_api
 
     api = init_api(app)
     api.register_blueprint(accounts)
     api.register_blueprint(operator)
+    production = (taxonomy_api, capacity_api, orders_api, packages_api)
+    for blueprint in production:
+        api.register_blueprint(blueprint)
     init_frontend(app)
     # API blueprints are authenticated by bearer token, never by cookie, so CSRF cannot apply.
     csrf = app.extensions["csrf"]
-    for blueprint in (accounts, operator):
+    for blueprint in (accounts, operator, *production):
         csrf.exempt(blueprint)
     register_error_handlers(app)
 

@@ -12,7 +12,7 @@ from core.db import utcnow
 from core.i18n import LANGUAGES
 from core.translatable import N_
 from frontend.views import register_views
-from marketplace.domain import COMPANY_ROLE_LABELS, MEMBERSHIP_ROLE_LABELS
+from marketplace.domain import COMPANY_ROLE_LABELS, MEMBERSHIP_ROLE_LABELS, CompanyRole
 
 INVITATION_STATUS_LABELS = {
     "open": N_("Open"),
@@ -58,6 +58,20 @@ def _navigation() -> list[tuple[str, str]]:
     if not current_user.is_authenticated:
         return []
     items = [("frontend.dashboard", _("Dashboard"))]
+    company = current_user.company
+    if company is not None:
+        is_supplier = company.has_role(CompanyRole.SUPPLIER)
+        is_buyer = company.has_role(CompanyRole.BUYER)
+        if is_supplier:
+            items.append(("frontend.machines", _("Machines")))
+            items.append(("frontend.capacity", _("Capacity")))
+            items.append(("frontend.open_orders", _("Open orders")))
+            items.append(("frontend.my_quotes", _("My quotes")))
+        if is_buyer:
+            items.append(("frontend.buyer_orders", _("My orders")))
+            items.append(("frontend.new_order", _("Post an order")))
+        if is_supplier or is_buyer:
+            items.append(("frontend.packages", _("Packages")))
     if current_user.company_id is not None:
         items.append(("frontend.company_profile", _("Company")))
         items.append(("frontend.members", _("Members")))

@@ -233,8 +233,11 @@ class ScorecardFigures:
         return self.completed_packages >= MIN_HISTORY_FOR_SCORECARD
 
 
-def compute_scorecard(outcomes: list[PackageOutcome], ratings: list[int]) -> ScorecardFigures:
-    """Rates over delivered packages and the mean of all ratings; None where nothing is known."""
+def compute_scorecard(outcomes: list[PackageOutcome], ratings: list[Decimal]) -> ScorecardFigures:
+    """Rates over delivered packages and the mean of all ratings; None where nothing is known.
+
+    Each rating is one review's mean of its three scores, kept with its decimals.
+    """
     count = len(outcomes)
 
     def rate(numerator: int) -> Decimal | None:
@@ -247,7 +250,7 @@ def compute_scorecard(outcomes: list[PackageOutcome], ratings: list[int]) -> Sco
         quality_acceptance_rate=rate(count - disputed),
         dispute_rate=rate(disputed),
         average_rating=(
-            (Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01")) if ratings else None
+            (sum(ratings, Decimal(0)) / len(ratings)).quantize(Decimal("0.01")) if ratings else None
         ),
         ratings_count=len(ratings),
     )

@@ -484,8 +484,11 @@ class MyQuote(MethodView):
             (quote for quote in order.quotes if quote.supplier_company_id == principal.company_id),
             None,
         )
-        unchanged = current is not None and current.status is QuoteStatus.SUBMITTED
-        if unchanged and _same_terms(current, terms):
+        if (
+            current is not None
+            and current.status is QuoteStatus.SUBMITTED
+            and _same_terms(current, terms)
+        ):
             return current
         quote = orders.submit_quote(principal, order_id, terms)
         return quote, 200 if current is not None else 201

@@ -6,7 +6,27 @@ from flask import Blueprint
 
 
 def register_views(blueprint: Blueprint) -> None:
-    from frontend.views import account, auth, company, operator, pages
+    from frontend.views import (
+        account,
+        auth,
+        buyer,
+        company,
+        operator,
+        packages,
+        pages,
+        production_common,
+        supplier,
+    )
 
-    for module in (pages, auth, company, account, operator):
+    for module in (
+        pages,
+        auth,
+        company,
+        account,
+        operator,
+        production_common,
+        supplier,
+        buyer,
+        packages,
+    ):
         module.register(blueprint)

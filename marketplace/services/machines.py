@@ -185,7 +185,14 @@ def update_machine(principal: Principal, machine_id: int, changes: dict[str, Any
 def change_machine_status(
     principal: Principal, machine_id: int, target: MachineStatus, note: str = ""
 ) -> Machine:
-    """Raises: NotFound; InvalidTransition for a move the machine table does not allow."""
+    """Send a machine to maintenance, back into service, or retire it.
+
+    Its capacity follows: maintenance pauses its active listings, retirement closes them (a
+    supplier resumes a paused listing by hand once the machine is back).
+
+    Raises:
+        NotFound; InvalidTransition for a move the machine table does not allow.
+    """
     with unit_of_work() as session:
         acting_company(principal, CompanyRole.SUPPLIER)
         machine = _own_machine(principal, machine_id)
@@ -199,6 +206,32 @@ def change_machine_status(
             principal=principal,
             note=note,
         )
+        follow = {
+            MachineStatus.MAINTENANCE: (ListingStatus.PAUSED, {ListingStatus.ACTIVE}),
+            MachineStatus.RETIRED: (
+                ListingStatus.CLOSED,
+                {ListingStatus.ACTIVE, ListingStatus.PAUSED, ListingStatus.FULLY_BOOKED},
+            ),
+        }.get(target)
+        if follow is not None:
+            listing_target, affected = follow
+            listings = session.scalars(
+                select(CapacityListing).where(
+                    CapacityListing.machine_id == machine.id,
+                    CapacityListing.status.in_(affected),
+                )
+            )
+            for listing in listings:
+                change_status(
+                    session,
+                    listing,
+                    entity="listing",
+                    table=LISTING_TRANSITIONS,
+                    target=listing_target,
+                    actor=Actor.SUPPLIER,
+                    principal=principal,
+                    note=f"machine {target.value}",
+                )
     return machine
 
 

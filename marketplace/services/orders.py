@@ -24,6 +24,7 @@ from marketplace.lifecycle import (
     QUOTE_TRANSITIONS,
     Actor,
     ListingStatus,
+    MachineStatus,
     OrderStatus,
     PackageStatus,
     QuoteStatus,
@@ -409,6 +410,12 @@ def invite_suppliers(
     return created
 
 
+def listing_can_take_work(listing: CapacityListing) -> bool:
+    """Active, and its machine (if it is one machine's capacity) neither retired nor in repair."""
+    machine_ok = listing.machine is None or listing.machine.status is MachineStatus.ACTIVE
+    return listing.status is ListingStatus.ACTIVE and machine_ok
+
+
 def _check_quote_terms(order: Order, listing: CapacityListing, terms: dict[str, Any]) -> None:
     today = utcnow().date()
     if terms["unit_price"] <= 0:
@@ -442,8 +449,11 @@ def _check_quote_terms(order: Order, listing: CapacityListing, terms: dict[str, 
         raise InvalidInput(
             N_("The machine-hours must be between 0.01 and 100,000."), field="machine_hours"
         )
-    if listing.status is not ListingStatus.ACTIVE:
-        raise InvalidInput(N_("Quote from an active capacity listing."), field="listing_id")
+    if not listing_can_take_work(listing):
+        raise InvalidInput(
+            N_("Quote from an active capacity listing whose machine is in service."),
+            field="listing_id",
+        )
     if order.process not in listing.processes:
         raise InvalidInput(
             N_("This capacity listing does not offer the order's process."), field="listing_id"
@@ -629,7 +639,7 @@ def award_order(
                 raise QuoteExpired(field="allocations")
             listing = _locked_listing(session, quote.listing_id)
             hours = hours_for(allocation.quantity, quote.quantity, quote.machine_hours)
-            if listing.status is not ListingStatus.ACTIVE or not bookings_fit(
+            if not listing_can_take_work(listing) or not bookings_fit(
                 listing.calendar, [*open_bookings(listing), Booking(hours, order.due_date)], today
             ):
                 free = free_hours_before(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -34,6 +35,10 @@ from marketplace.models import (
 from marketplace.production import MIN_HISTORY_FOR_SCORECARD, PackageOutcome, compute_scorecard
 from marketplace.services.common import change_status
 from marketplace.services.machines import release_booking
+
+IN_PRODUCTION_STATUSES = frozenset(
+    {PackageStatus.ACCEPTED, PackageStatus.IN_PRODUCTION, PackageStatus.QUALITY_CHECK}
+)
 
 # Once shipped, a package needs no more machine time: its hours go back to the listing.
 RELEASES_CAPACITY = frozenset({PackageStatus.SHIPPED, PackageStatus.CANCELLED})
@@ -152,8 +157,10 @@ def report_progress(
         package, actor = _package_for(principal, package_id)
         if actor is not Actor.SUPPLIER:
             raise PermissionDenied(N_("Only the supplier reports progress."))
-        if package.status in CLOSED_PACKAGE_STATUSES or package.status is PackageStatus.DELIVERED:
-            raise InvalidInput(N_("This package is finished."), field="progress_pct")
+        if package.status not in IN_PRODUCTION_STATUSES:
+            raise InvalidInput(
+                N_("Progress is reported while the work is in the shop."), field="progress_pct"
+            )
         if not 0 <= progress_pct <= 100:
             raise InvalidInput(N_("Progress is a percentage from 0 to 100."), field="progress_pct")
         if forecast_date < package.created_at.date():
@@ -253,7 +260,7 @@ def recompute_scorecard(company_id: int) -> SupplierScorecard:
         for package in finished
     ]
     ratings = [
-        round((review.quality + review.delivery + review.communication) / 3)
+        Decimal(review.quality + review.delivery + review.communication) / 3
         for review in db.session.scalars(
             select(Review).where(Review.supplier_company_id == company_id)
         )

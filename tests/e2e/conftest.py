@@ -127,6 +127,26 @@ def zh(msgid: str) -> str:
     return translation
 
 
+@cache
+def _chinese_plurals() -> dict[str, str]:
+    (po_path,) = TRANSLATIONS.glob("zh*/LC_MESSAGES/messages.po")
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    return {
+        message.id[0]: message.string[0]
+        for message in catalog
+        if isinstance(message.id, tuple) and message.string and message.string[0]
+    }
+
+
+def zh_plural(singular: str) -> str:
+    """The Chinese of a plural message (Chinese has one form), found by its English singular."""
+    translation = _chinese_plurals().get(singular)
+    if not translation:
+        pytest.fail(f"messages.po has no Chinese translation for {singular!r}")
+    return translation
+
+
 def page_text(page: Page) -> Callable[[str], str]:
     """How a fixed English text reads on `page`: its Chinese when the page is Chinese."""
     return zh if (page.locator("html").get_attribute("lang") or "").startswith("zh") else str

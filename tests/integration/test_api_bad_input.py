@@ -4,24 +4,35 @@ Covered: malformed and non-object JSON bodies, wrong types, unknown fields, null
 non-JSON bodies, oversize bodies, 10k-character strings, NUL characters (emoji must round-trip
 or be refused cleanly), malformed path ids, malformed paging parameters and wrong methods. Plus
 sign-up (web only) refusing a unified social credit code whose check character is wrong.
+
+The marketplace routes get the same sweep, out-of-range numbers, dates and codes besides; as a
+refused request changes nothing, each route runs its cases in a loop on one world (building a
+world, not sending a request, is what costs time).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from core.db import db
+from core.db import db, utcnow
 from core.problem import PROBLEM_MIMETYPE
 from marketplace.models import Company, User
 from marketplace.uscc import CODE_ALPHABET, make_uscc
-from tests.factories import PASSWORD, OperatorFactory, UserFactory
+from tests.factories import PASSWORD, CompanyFactory, OperatorFactory, UserFactory, principal_of
 from tests.integration.conftest import bearer, issue_token
+from tests.integration.test_authorization_matrix import (
+    Market,
+    _buyer_and_supplier,
+    build_market,
+)
 
 # --------------------------------------------------------------------------------------------
 # Fixtures and helpers
@@ -33,16 +44,19 @@ class Callers:
     owner: dict[str, str]
     operator: dict[str, str]
     company_id: int
+    owner_id: int
 
 
 @pytest.fixture
 def callers() -> Callers:
-    owner = UserFactory()
+    # The owner's company buys and supplies, so every marketplace route is open to it.
+    owner = UserFactory(company=CompanyFactory(role_rows=_buyer_and_supplier()))
     operator = OperatorFactory()
     result = Callers(
         owner=bearer(issue_token(owner)),
         operator=bearer(issue_token(operator)),
         company_id=owner.company_id,
+        owner_id=owner.id,
     )
     db.session.remove()
     return result
@@ -617,3 +631,494 @@ def test_signup_accepts_the_same_form_with_the_right_check_character(client, csr
 
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert _stored_counts() == (1, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# The marketplace routes
+# --------------------------------------------------------------------------------------------
+
+INT = "int"
+DECIMAL = "decimal"
+CODE = "code"  # a taxonomy code
+CODES = "codes"
+HOURS = "hours"  # the 7 weekday hours
+IDS = "ids"
+ATTRIBUTES = "attributes"
+EXCEPTIONS = "exceptions"
+ALLOCATIONS = "allocations"
+CERTIFICATIONS = "certifications"
+
+MARKET_WRONG_VALUES: dict[str, list[Any]] = {
+    TEXT: WRONG_TYPES[TEXT],
+    ENUM: WRONG_TYPES[ENUM],
+    DATE: WRONG_TYPES[DATE],
+    BOOL: WRONG_TYPES[BOOL],
+    INT: ["5", 5.5, True, [5], {"n": 5}, -1, 2**63],
+    DECIMAL: [True, ["1"], {"a": 1}, "abc", "NaN", "Infinity", "1e400", -1, "9" * 20],
+    CODE: [5, ["cnc_turning"], "alchemy", ""],
+    CODES: ["cnc_turning", 5, [5], ["alchemy"]],
+    HOURS: ["8", ["8"] * 6, ["8"] * 8, ["x"] * 7, [True] * 7, ["24.01"] * 7, ["-1"] * 7],
+    IDS: [5, ["1"], [0], [True], [], [2**40]],
+    ATTRIBUTES: [[1], "x", {"spindle": "fast"}, {"spindle": True}],
+    EXCEPTIONS: ["x", [1], [{"day": "x", "hours": "1"}], [{"hours": "1"}]],
+    ALLOCATIONS: ["x", [], [1], [{"quote_id": "1", "quantity": 1}], [{"quote_id": 1}]],
+    CERTIFICATIONS: ["ISO 9001", [5], ["ISO 9999"]],
+}
+
+
+def _days(days: int) -> str:
+    return (utcnow().date() + timedelta(days=days)).isoformat()
+
+
+@dataclass(frozen=True)
+class MarketRoute:
+    method: str
+    path: str  # formatted with the Market's ids
+    needs: tuple[str, ...]
+    valid: dict[str, Any] | Callable[[Market], dict[str, Any]]
+    fields: dict[str, str]
+    nullable: frozenset[str] = frozenset()
+    # Well-typed values outside what the field allows (name, value): 422 at the field.
+    out_of_range: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def url(self, market: Market) -> str:
+        return self.path.format(**asdict(market))
+
+    def body(self, market: Market) -> dict[str, Any]:
+        return self.valid(market) if callable(self.valid) else dict(self.valid)
+
+
+MACHINE_FIELDS = {
+    "name": TEXT,
+    "brand": TEXT,
+    "model": TEXT,
+    "year": INT,
+    "processes": CODES,
+    "materials": CODES,
+    "attributes": ATTRIBUTES,
+    "envelope_x_mm": INT,
+    "envelope_y_mm": INT,
+    "envelope_z_mm": INT,
+    "tolerance_mm": DECIMAL,
+    "rate_amount": DECIMAL,
+    "rate_currency": ENUM,
+    "rate_unit": ENUM,
+}
+MACHINE_RANGES = (
+    ("year", 1899),
+    ("envelope_x_mm", 0),
+    ("envelope_z_mm", 50_001),
+    ("tolerance_mm", "0.0004"),
+    ("tolerance_mm", "10.0001"),
+    ("rate_amount", "0"),
+    ("rate_amount", "1000000.0001"),
+    ("name", ""),
+    ("attributes", {f"a{n}": 1 for n in range(31)}),
+)
+LISTING_FIELDS = {
+    "title": TEXT,
+    "weekday_hours": HOURS,
+    "exceptions": EXCEPTIONS,
+    "start_date": DATE,
+    "end_date": DATE,
+    "price_amount": DECIMAL,
+    "price_currency": ENUM,
+    "price_unit": ENUM,
+    "min_lot": INT,
+    "lead_time_days": INT,
+}
+LISTING_RANGES = (
+    ("weekday_hours", ["0"] * 7),
+    ("exceptions", [{"day": _days(1), "hours": "25"}]),
+    ("end_date", _days(-1)),
+    ("end_date", _days(800)),
+    ("lead_time_days", 366),
+    ("min_lot", 0),
+    ("price_amount", "0"),
+)
+ORDER_FIELDS = {
+    "title": TEXT,
+    "description": TEXT,
+    "process": CODE,
+    "material": CODE,
+    "quantity": INT,
+    "tolerance_mm": DECIMAL,
+    "part_x_mm": INT,
+    "part_y_mm": INT,
+    "part_z_mm": INT,
+    "required_certifications": CERTIFICATIONS,
+    "due_date": DATE,
+    "target_unit_price": DECIMAL,
+    "currency": ENUM,
+    "delivery_province": TEXT,
+    "delivery_city": TEXT,
+    "splittable": BOOL,
+    "min_lot": INT,
+}
+ORDER_RANGES = (
+    ("quantity", 0),
+    ("quantity", 10_000_001),
+    ("tolerance_mm", "0.0001"),
+    ("part_y_mm", 50_001),
+    ("due_date", _days(0)),
+    ("target_unit_price", "0"),
+    ("min_lot", 101),
+    ("delivery_city", ""),
+)
+MACHINE_BODY = {
+    "kind": "cnc_mill_3axis",
+    "name": "Haas VF-2",
+    "processes": ["cnc_milling_3axis"],
+    "materials": ["al_6061"],
+    "envelope_x_mm": 762,
+    "envelope_y_mm": 406,
+    "envelope_z_mm": 508,
+    "tolerance_mm": "0.01",
+    "rate_amount": "150",
+    "rate_currency": "CNY",
+    "rate_unit": "machine_hour",
+}
+
+
+def _listing_body(market: Market) -> dict[str, Any]:
+    return {
+        "title": "Second shift",
+        "processes": ["cnc_milling_3axis"],
+        "weekday_hours": ["8"] * 5 + ["0", "0"],
+        "start_date": _days(0),
+        "end_date": _days(28),
+        "price_amount": "150",
+        "price_currency": "CNY",
+        "price_unit": "machine_hour",
+        "lead_time_days": 5,
+    }
+
+
+def _order_body(market: Market) -> dict[str, Any]:
+    return {
+        "title": "Shafts",
+        "process": "cnc_turning",
+        "material": "ss_304",
+        "quantity": 100,
+        "tolerance_mm": "0.02",
+        "part_x_mm": 30,
+        "part_y_mm": 30,
+        "part_z_mm": 60,
+        "due_date": _days(20),
+        "currency": "CNY",
+        "delivery_city": "宁波市",
+    }
+
+
+def _quote_body(market: Market) -> dict[str, Any]:
+    return {
+        "listing_id": market.listing_id,
+        "unit_price": "27.5",
+        "quantity": 100,
+        "machine_hours": "20",
+        "lead_time_days": 7,
+        "valid_until": _days(14),
+    }
+
+
+MARKET_ROUTES = [
+    MarketRoute(
+        "POST", "/api/v1/machines", (), MACHINE_BODY, {"kind": CODE, **MACHINE_FIELDS},
+        nullable=frozenset({"year"}), out_of_range=MACHINE_RANGES,
+    ),
+    MarketRoute(
+        "PATCH", "/api/v1/machines/{machine_id}", ("machine",), {"name": "Haas VF-2SS"},
+        MACHINE_FIELDS, nullable=frozenset({"year"}), out_of_range=MACHINE_RANGES,
+    ),
+    MarketRoute(
+        "POST", "/api/v1/machines/{machine_id}/status", ("machine",), {"status": "maintenance"},
+        {"status": ENUM, "note": TEXT},
+    ),
+    MarketRoute(
+        "POST", "/api/v1/listings", (), _listing_body,
+        {"machine_id": INT, "processes": CODES, "materials": CODES, **LISTING_FIELDS},
+        nullable=frozenset({"machine_id"}), out_of_range=LISTING_RANGES,
+    ),
+    MarketRoute(
+        "PATCH", "/api/v1/listings/{listing_id}", ("listing",), {"title": "Night shift"},
+        LISTING_FIELDS, out_of_range=LISTING_RANGES,
+    ),
+    MarketRoute(
+        "POST", "/api/v1/listings/{listing_id}/status", ("listing",), {"status": "paused"},
+        {"status": ENUM, "note": TEXT},
+    ),
+    MarketRoute(
+        "POST", "/api/v1/orders", (), _order_body, {**ORDER_FIELDS, "publish": BOOL},
+        nullable=frozenset({"target_unit_price"}), out_of_range=ORDER_RANGES,
+    ),
+    MarketRoute(
+        "PATCH", "/api/v1/orders/{draft_order_id}", ("draft",), {"title": "Shafts, revised"},
+        ORDER_FIELDS, nullable=frozenset({"target_unit_price"}),
+        out_of_range=(*ORDER_RANGES[:-2], ("delivery_city", "")),
+    ),
+    MarketRoute(
+        "POST", "/api/v1/orders/{draft_order_id}/cancel", ("draft",), {"note": "Budget cut"},
+        {"note": TEXT},
+    ),
+    MarketRoute(
+        "POST", "/api/v1/orders/{open_order_id}/invitations", ("open",),
+        lambda market: {"supplier_ids": [market.counterpart_id]}, {"supplier_ids": IDS},
+        out_of_range=(("supplier_ids", list(range(1, 52))),),
+    ),
+    MarketRoute(
+        "PUT", "/api/v1/orders/{foreign_order_id}/quote", ("quote",), _quote_body,
+        {
+            "listing_id": INT, "unit_price": DECIMAL, "quantity": INT, "machine_hours": DECIMAL,
+            "lead_time_days": INT, "valid_until": DATE, "note": TEXT,
+        },
+        out_of_range=(
+            ("unit_price", "0"), ("quantity", 0), ("machine_hours", "0"),
+            ("machine_hours", "100000.01"), ("lead_time_days", 366),
+            ("valid_until", _days(-1)), ("valid_until", _days(181)),
+        ),
+    ),
+    MarketRoute(
+        "POST", "/api/v1/orders/{open_order_id}/award", ("open",),
+        lambda market: {"allocations": [{"quote_id": market.rival_quote_id, "quantity": 100}]},
+        {"allocations": ALLOCATIONS},
+        out_of_range=(
+            ("allocations", [{"quote_id": 1, "quantity": 0}]),
+            ("allocations", [{"quote_id": 1, "quantity": 1}] * 51),
+        ),
+    ),
+    MarketRoute(
+        "POST", "/api/v1/packages/{package_id}/transitions", ("package",),
+        {"status": "in_production"}, {"status": ENUM, "note": TEXT, "quality_passed": BOOL},
+        nullable=frozenset({"quality_passed"}),
+    ),
+    MarketRoute(
+        "POST", "/api/v1/packages/{package_id}/milestones", ("package",),
+        lambda market: {"progress_pct": 40, "forecast_date": _days(9), "note": "Turning done"},
+        {"progress_pct": INT, "forecast_date": DATE, "note": TEXT},
+        out_of_range=(("progress_pct", 101),),
+    ),
+    MarketRoute(
+        "POST", "/api/v1/packages/{accepted_package_id}/review", ("accepted",),
+        {"quality": 5, "delivery": 4, "communication": 5, "comment": "Good"},
+        {"quality": INT, "delivery": INT, "communication": INT, "comment": TEXT},
+        out_of_range=(("quality", 0), ("delivery", 6), ("communication", 0)),
+    ),
+]  # fmt: skip
+MARKET_PARAMS = [pytest.param(route, id=route.id) for route in MARKET_ROUTES]
+
+
+@pytest.fixture
+def market(request: pytest.FixtureRequest, callers: Callers) -> Market:
+    """The records the test's marketplace route works on, of the owner's company."""
+    route: MarketRoute = request.node.callspec.params["route"]
+    owner = principal_of(db.session.get(User, callers.owner_id))
+    built = build_market(owner, "owner", route.needs)
+    db.session.remove()
+    return built
+
+
+def _refusal(response, statuses: tuple[int, ...], pointer: str | None = None) -> str | None:
+    """None when the response is the expected problem document; otherwise what is wrong."""
+    try:
+        document = assert_problem(response, *statuses)
+        if pointer == "":
+            assert "" in pointers(document), f"no error points at the body: {document}"
+        elif pointer is not None:
+            assert_points_at(document, pointer)
+    except AssertionError as error:
+        return str(error).splitlines()[0]
+    return None
+
+
+def test_every_marketplace_write_route_is_swept(app):
+    """The sweep covers every marketplace route that takes a JSON body."""
+    swept = {(route.method, route.path.split("{")[0]) for route in MARKET_ROUTES}
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in {"capacity", "orders", "packages"}:
+            continue
+        for method in rule.methods & {"POST", "PUT", "PATCH"}:
+            view = app.view_functions[rule.endpoint].view_class  # type: ignore[attr-defined]
+            apidoc = getattr(getattr(view, method.lower()), "_apidoc", {})
+            locations = {p["in"] for p in apidoc.get("arguments", {}).get("parameters", [])}
+            if "json" in locations:
+                served.add((method, rule.rule.split("<")[0]))
+    assert served == swept
+
+
+@pytest.mark.parametrize("route", MARKET_PARAMS)
+def test_marketplace_valid_body_is_accepted(client, callers, market, route):
+    """Control: the bodies the marketplace cases start from are themselves valid."""
+    response = send(client, route.method, route.url(market), callers.owner, json=route.body(market))
+    assert response.status_code < 300, describe(response)
+
+
+@pytest.mark.parametrize("route", MARKET_PARAMS)
+def test_marketplace_bodies_that_are_no_json_object_are_refused(
+    client, app, callers, market, route
+):
+    valid = route.body(market)
+    name = next(iter(valid))
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    json_type = "application/json"
+    cases: dict[str, tuple[dict[str, Any], tuple[int, ...], str | None]] = {
+        "malformed": ({"data": "{bad", "content_type": json_type}, (400,), None),
+        "invalid utf-8": ({"data": b'{"a": "\xff\xfe"}', "content_type": json_type}, (400,), None),
+        "deeply nested": (
+            {"data": "[" * 100_000 + "]" * 100_000, "content_type": json_type}, (400, 422), None,
+        ),
+        "empty": ({"data": "", "content_type": json_type}, (400, 415, 422), None),
+        "no body": ({}, (400, 415, 422), None),
+        "oversize": (
+            {"data": json.dumps({**valid, name: "x" * (limit + 1)}), "content_type": json_type},
+            (413,), None,
+        ),
+        "unknown field": ({"json": {**valid, "surprise": 1}}, (422,), "surprise"),
+        "server-owned field": ({"json": {**valid, "id": 1}}, (422,), "id"),
+        **{
+            f"json {kind}": ({"data": json.dumps(body), "content_type": json_type}, (422,), "")
+            for kind, body in {"array": [valid], "null": None, "string": "x", "number": 4}.items()
+        },
+        **{
+            kind: ({"data": json.dumps(valid), "content_type": kind}, (415, 422), None)
+            for kind in ("text/plain", "application/x-www-form-urlencoded", "application/xml")
+        },
+    }  # fmt: skip
+    before = database_state()
+
+    failures = []
+    for case, (kwargs, statuses, pointer) in cases.items():
+        response = send(client, route.method, route.url(market), callers.owner, **kwargs)
+        if (problem := _refusal(response, statuses, pointer)) is not None:
+            failures.append(f"{case}: {problem}")
+
+    assert not failures, "\n".join(failures)
+    assert database_state() == before, "a refused request changed the database"
+
+
+@pytest.mark.parametrize("route", MARKET_PARAMS)
+def test_marketplace_bad_field_values_are_422_at_the_field(client, callers, market, route):
+    """Wrong types, nulls, 10k-character and NUL strings, and well-typed values out of range."""
+    valid = route.body(market)
+    cases: list[tuple[str, Any]] = list(route.out_of_range)
+    for name, kind in route.fields.items():
+        cases += [(name, value) for value in MARKET_WRONG_VALUES[kind]]
+        if name not in route.nullable:
+            cases.append((name, None))
+        if kind == TEXT:
+            cases += [(name, "x" * 10_000), (name, "before\x00after")]
+    before = database_state()
+
+    failures = []
+    for name, value in cases:
+        body = {**valid, name: value}
+        response = send(client, route.method, route.url(market), callers.owner, json=body)
+        if (problem := _refusal(response, (422,), name)) is not None:
+            failures.append(f"{name}={json.dumps(value)[:60]}: {problem}")
+
+    assert not failures, "\n".join(failures)
+    assert database_state() == before, "a refused request changed the database"
+
+
+@pytest.mark.parametrize(
+    "route", [param for param in MARKET_PARAMS if TEXT in param.values[0].fields.values()]
+)
+def test_marketplace_emoji_are_stored_exactly_or_refused_cleanly(client, callers, market, route):
+    value = "工厂 🏭 ok"
+    failures = []
+    for name, kind in route.fields.items():
+        if kind != TEXT:
+            continue
+        body = {**route.body(market), name: value}
+        response = send(client, route.method, route.url(market), callers.owner, json=body)
+        if response.status_code < 300:
+            stored = database_state()
+            if not any(value in cell for rows in stored.values() for row in rows for cell in row):
+                failures.append(f"{name} was accepted but not stored exactly as sent")
+        elif (problem := _refusal(response, (422,), name)) is not None:
+            failures.append(f"{name}: {problem}")
+    assert not failures, "\n".join(failures)
+
+
+MARKET_ID_ROUTES = [
+    ("GET", "/api/v1/machines/{id}"),
+    ("PATCH", "/api/v1/machines/{id}"),
+    ("POST", "/api/v1/machines/{id}/status"),
+    ("GET", "/api/v1/listings/{id}"),
+    ("PATCH", "/api/v1/listings/{id}"),
+    ("POST", "/api/v1/listings/{id}/status"),
+    ("GET", "/api/v1/orders/{id}"),
+    ("PATCH", "/api/v1/orders/{id}"),
+    ("POST", "/api/v1/orders/{id}/publish"),
+    ("POST", "/api/v1/orders/{id}/cancel"),
+    ("GET", "/api/v1/orders/{id}/history"),
+    ("GET", "/api/v1/orders/{id}/attachments"),
+    ("GET", "/api/v1/orders/1/attachments/{id}"),
+    ("DELETE", "/api/v1/orders/{id}/attachments/1"),
+    ("POST", "/api/v1/orders/{id}/invitations"),
+    ("GET", "/api/v1/orders/{id}/quotes"),
+    ("PUT", "/api/v1/orders/{id}/quote"),
+    ("POST", "/api/v1/orders/{id}/award"),
+    ("GET", "/api/v1/quotes/{id}"),
+    ("POST", "/api/v1/quotes/{id}/withdraw"),
+    ("GET", "/api/v1/packages/{id}"),
+    ("POST", "/api/v1/packages/{id}/transitions"),
+    ("POST", "/api/v1/packages/{id}/milestones"),
+    ("POST", "/api/v1/packages/{id}/review"),
+    ("GET", "/api/v1/suppliers/{id}/scorecard"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [pytest.param(*e, id=" ".join(e)) for e in MARKET_ID_ROUTES]
+)
+def test_bad_marketplace_path_ids_are_404(client, callers, method, path):
+    before = database_state()
+    failures = []
+    for bad_id in BAD_IDS:
+        response = send(client, method, path.format(id=bad_id), callers.owner, json={})
+        if (problem := _refusal(response, (404,))) is not None:
+            failures.append(f"{bad_id}: {problem}")
+    assert not failures, "\n".join(failures)
+    assert database_state() == before
+
+
+MARKET_LISTINGS = [
+    ("/api/v1/machines", {}),
+    ("/api/v1/listings", {}),
+    ("/api/v1/orders", {}),
+    ("/api/v1/orders/open", {}),
+    ("/api/v1/quotes", {}),
+    ("/api/v1/packages", {"as": "supplier"}),
+]
+
+
+@pytest.mark.parametrize(("path", "query"), [pytest.param(*e, id=e[0]) for e in MARKET_LISTINGS])
+def test_bad_paging_parameters_on_marketplace_lists_are_422(client, callers, path, query):
+    before = database_state()
+    failures = []
+    for case, (name, value) in BAD_QUERIES.items():
+        response = send(client, "GET", path, callers.owner, query_string={**query, name: value})
+        if (problem := _refusal(response, (422,), name)) is not None:
+            failures.append(f"{case}: {problem}")
+    assert not failures, "\n".join(failures)
+    assert database_state() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "name"),
+    [
+        ("/api/v1/orders", {"status": "lost"}, "status"),
+        ("/api/v1/orders/open", {"process": "alchemy"}, "process"),
+        ("/api/v1/orders/open", {"family": "alchemy"}, "family"),
+        ("/api/v1/packages", {"as": "lender"}, "as"),
+        ("/api/v1/packages", {}, "as"),
+    ],
+)
+def test_bad_marketplace_filters_are_422(client, callers, path, query, name):
+    response = send(client, "GET", path, callers.owner, query_string=query)
+    assert_points_at(assert_problem(response, 422), name)
