@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -14,6 +15,8 @@ from marketplace.domain import CompanyRole
 from marketplace.lifecycle import Actor, Table, check_transition
 from marketplace.models import Company, StatusChange
 from marketplace.production import BuyerRoleRequired, SupplierRoleRequired
+
+T = TypeVar("T")
 
 
 def acting_company(principal: Principal, role: CompanyRole) -> Company:
@@ -86,3 +89,15 @@ def history_of(entity: str, entity_id: int) -> list[StatusChange]:
             .order_by(StatusChange.id)
         )
     )
+
+
+def get_for_update(model: type[T], record_id: int) -> T | None:
+    """Load a row and, on PostgreSQL, lock it until the transaction ends.
+
+    Use it before checking and changing a row that parallel requests (a double click, a client
+    retry) may change too: the second waits, then sees the first one's result.
+    """
+    statement = select(model).where(model.id == record_id)  # type: ignore[attr-defined]
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return db.session.scalar(statement.execution_options(populate_existing=True))

@@ -40,7 +40,12 @@ from marketplace.production import (
     MIN_TOLERANCE_MM,
     CalendarTooSmall,
 )
-from marketplace.services.common import acting_company, change_status, record_status
+from marketplace.services.common import (
+    acting_company,
+    change_status,
+    get_for_update,
+    record_status,
+)
 from marketplace.taxonomy import TAXONOMY
 
 MACHINE_FIELDS = (
@@ -350,10 +355,11 @@ def _exception_rows(
 
 
 def _own_listing(principal: Principal, listing_id: int, *, lock: bool = False) -> CapacityListing:
-    statement = select(CapacityListing).where(CapacityListing.id == listing_id)
-    if lock and db.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    listing = db.session.scalar(statement)
+    listing = (
+        get_for_update(CapacityListing, listing_id)
+        if lock
+        else db.session.get(CapacityListing, listing_id)
+    )
     if listing is None or listing.company_id != principal.company_id:
         raise NotFound(N_("There is no such capacity listing."))
     return listing

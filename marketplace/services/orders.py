@@ -59,7 +59,12 @@ from marketplace.production import (
     hours_for,
     sniff_attachment,
 )
-from marketplace.services.common import acting_company, change_status, record_status
+from marketplace.services.common import (
+    acting_company,
+    change_status,
+    get_for_update,
+    record_status,
+)
 from marketplace.services.machines import open_bookings, sync_listing_fullness
 from marketplace.taxonomy import TAXONOMY
 
@@ -138,10 +143,7 @@ def create_order(principal: Principal, fields: dict[str, Any], *, publish: bool 
 
 
 def _buyer_order(principal: Principal, order_id: int, *, lock: bool = False) -> Order:
-    statement = select(Order).where(Order.id == order_id)
-    if lock and db.session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    order = db.session.scalar(statement)
+    order = get_for_update(Order, order_id) if lock else db.session.get(Order, order_id)
     if order is None or not _may_see(principal, order):
         raise OrderNotFound()
     if order.buyer_company_id != principal.company_id:
@@ -384,7 +386,7 @@ def invite_suppliers(
         OrderNotFound / NotYourOrder; OrderNotOpen; InvalidInput for a company that is no supplier.
     """
     with unit_of_work() as session:
-        order = _buyer_order(principal, order_id)
+        order = _buyer_order(principal, order_id, lock=True)
         if order.status not in OPEN_FOR_QUOTES:
             raise OrderNotOpen()
         invited = {invitation.supplier_company_id for invitation in order.invitations}
@@ -474,6 +476,8 @@ def submit_quote(principal: Principal, order_id: int, terms: dict[str, Any]) -> 
     with unit_of_work() as session:
         company = acting_company(principal, CompanyRole.SUPPLIER)
         order = get_order(principal, order_id)
+        # One supplier's parallel submissions (a double click) must become a quote and a revision.
+        get_for_update(Order, order.id)
         if order.buyer_company_id == company.id:
             raise InvalidInput(N_("You cannot quote on your own order."), field="order")
         if order.status not in OPEN_FOR_QUOTES:
@@ -557,7 +561,7 @@ def _apply_terms(quote: Quote, terms: dict[str, Any]) -> None:
 def withdraw_quote(principal: Principal, quote_id: int) -> Quote:
     """Raises: NotFound for another company's quote; InvalidTransition once decided."""
     with unit_of_work() as session:
-        quote = session.get(Quote, quote_id)
+        quote = get_for_update(Quote, quote_id)
         if quote is None or quote.supplier_company_id != principal.company_id:
             raise NotFound(N_("There is no such quote."))
         change_status(
@@ -637,7 +641,9 @@ def award_order(
             quote = quotes[allocation.quote_id]
             if quote.is_expired_on(today):
                 raise QuoteExpired(field="allocations")
-            listing = _locked_listing(session, quote.listing_id)
+            listing = get_for_update(CapacityListing, quote.listing_id)
+            if listing is None:
+                raise NotFound()
             hours = hours_for(allocation.quantity, quote.quantity, quote.machine_hours)
             if not listing_can_take_work(listing) or not bookings_fit(
                 listing.calendar, [*open_bookings(listing), Booking(hours, order.due_date)], today
@@ -697,13 +703,3 @@ def award_order(
             principal=principal,
         )
     return packages
-
-
-def _locked_listing(session: Any, listing_id: int) -> CapacityListing:
-    statement = select(CapacityListing).where(CapacityListing.id == listing_id)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    listing = session.scalar(statement.execution_options(populate_existing=True))
-    if listing is None:
-        raise NotFound()
-    return listing

@@ -33,7 +33,7 @@ from marketplace.models import (
     WorkPackage,
 )
 from marketplace.production import MIN_HISTORY_FOR_SCORECARD, PackageOutcome, compute_scorecard
-from marketplace.services.common import change_status
+from marketplace.services.common import change_status, get_for_update
 from marketplace.services.machines import release_booking
 
 IN_PRODUCTION_STATUSES = frozenset(
@@ -48,13 +48,17 @@ class ReviewNotAllowed(InvalidInput):
     code = "review-not-allowed"
 
 
-def _package_for(principal: Principal, package_id: int) -> tuple[WorkPackage, Actor]:
-    """A package and the role the caller plays on it.
+def _package_for(
+    principal: Principal, package_id: int, *, lock: bool = False
+) -> tuple[WorkPackage, Actor]:
+    """A package (locked for a change when asked) and the role the caller plays on it.
 
     Raises:
         NotFound unless the caller is its supplier, its buyer or an operator.
     """
-    package = db.session.get(WorkPackage, package_id)
+    package = (
+        get_for_update(WorkPackage, package_id) if lock else db.session.get(WorkPackage, package_id)
+    )
     if package is None:
         raise NotFound(N_("There is no such work package."))
     if package.supplier_company_id == principal.company_id:
@@ -88,7 +92,7 @@ def transition_package(
         NotFound; InvalidTransition / PermissionDenied from the transition table; InvalidInput.
     """
     with unit_of_work() as session:
-        package, actor = _package_for(principal, package_id)
+        package, actor = _package_for(principal, package_id, lock=True)
         if package.status is PackageStatus.QUALITY_CHECK and target in (
             PackageStatus.SHIPPED,
             PackageStatus.IN_PRODUCTION,
@@ -154,7 +158,7 @@ def report_progress(
         NotFound; PermissionDenied for anyone but the supplier; InvalidInput.
     """
     with unit_of_work() as session:
-        package, actor = _package_for(principal, package_id)
+        package, actor = _package_for(principal, package_id, lock=True)
         if actor is not Actor.SUPPLIER:
             raise PermissionDenied(N_("Only the supplier reports progress."))
         if package.status not in IN_PRODUCTION_STATUSES:
@@ -193,7 +197,7 @@ def review_package(
         NotFound; ReviewNotAllowed before acceptance, for non-buyers or a second review.
     """
     with unit_of_work() as session:
-        package, actor = _package_for(principal, package_id)
+        package, actor = _package_for(principal, package_id, lock=True)
         if actor is not Actor.BUYER:
             raise ReviewNotAllowed(N_("Only the buyer reviews a package."))
         if package.status not in (PackageStatus.ACCEPTED_BY_BUYER, PackageStatus.RESOLVED):
@@ -276,7 +280,7 @@ def recompute_scorecard(company_id: int) -> SupplierScorecard:
             company_id=company_id
         )
         scorecard.completed_packages = figures.completed_packages
-        scorecard.delivered_packages = delivered
+        scorecard.delivered_packages = delivered or 0
         scorecard.on_time_rate = figures.on_time_rate
         scorecard.quality_acceptance_rate = figures.quality_acceptance_rate
         scorecard.dispute_rate = figures.dispute_rate
