@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -418,8 +418,12 @@ def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def main() -> int:
-    args = parse_args()
+def run_benchmark(
+    args: argparse.Namespace,
+    benchmark_fn: Callable[[argparse.Namespace, Path], dict[str, Any]],
+    report_fn: Callable[[dict[str, Any]], None],
+) -> int:
+    """Check the tools, run `benchmark_fn` in a temp dir with cleanup on signals, then report."""
     if shutil.which("wrk") is None:
         print("install wrk: apt-get install wrk", file=sys.stderr)
         return 2
@@ -435,7 +439,7 @@ def main() -> int:
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="sharefab-bench-"))
     try:
-        result = benchmark(args, tmp)
+        result = benchmark_fn(args, tmp)
         result["loadavg_before"] = round(load, 2)
         result["loadavg_after"] = round(os.getloadavg()[0], 2)
     except BenchError as error:
@@ -444,8 +448,12 @@ def main() -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     log(f"total {time.perf_counter() - started:.1f}s")
-    report(result)
+    report_fn(result)
     return 0
+
+
+def main() -> int:
+    return run_benchmark(parse_args(), benchmark, report)
 
 
 if __name__ == "__main__":

@@ -28,12 +28,8 @@ import argparse
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -49,6 +45,7 @@ from bench.api_throughput import (  # noqa: E402  (the project root must be impo
     log,
     postgresql_database,
     run,
+    run_benchmark,
     sqlite_database,
 )
 
@@ -515,37 +512,8 @@ def report(result: dict[str, Any]) -> None:
     print("RESULT " + json.dumps(result, sort_keys=True))
 
 
-def _exit_on_signal(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> int:
-    args = parse_args()
-    if shutil.which("wrk") is None:
-        print("install wrk: apt-get install wrk", file=sys.stderr)
-        return 2
-    if args.database_url and not args.database_url.startswith("postgresql"):
-        print("--database-url must be a PostgreSQL URL (postgresql+psycopg://...)", file=sys.stderr)
-        return 2
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _exit_on_signal)
-    load = os.getloadavg()[0]
-    if load > 0.5 * (os.cpu_count() or 1):
-        log(f"warning: load average {load:.2f} before starting; other work will skew the figures")
-    started = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix="sharefab-bench-"))
-    try:
-        result = benchmark(args, tmp)
-        result["loadavg_before"] = round(load, 2)
-        result["loadavg_after"] = round(os.getloadavg()[0], 2)
-    except BenchError as error:
-        print(f"benchmark failed: {error}", file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log(f"total {time.perf_counter() - started:.1f}s")
-    report(result)
-    return 0
+    return run_benchmark(parse_args(), benchmark, report)
 
 
 if __name__ == "__main__":

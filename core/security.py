@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -31,6 +34,26 @@ def _refuse_nul_characters() -> None:
         values += request.form.values()
     if any("\x00" in value for value in values):
         abort(400)
+
+
+def admit_large_bodies(
+    blueprint: Blueprint,
+    endpoints: set[str],
+    limit: int,
+    may: Callable[[], bool] = lambda: True,
+) -> None:
+    """Raise the body limit to `limit` for some endpoints of `blueprint` (uploads), when `may()`.
+
+    It has to happen before the app's before-request hooks (CSRF, the NUL check), which read
+    forms and would refuse a large body at the global limit: Flask runs a blueprint's URL value
+    preprocessors first.
+    """
+
+    def raise_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if endpoint in endpoints and may():
+            request.max_content_length = limit
+
+    blueprint.url_value_preprocessor(raise_limit)
 
 
 FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}

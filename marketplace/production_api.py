@@ -15,9 +15,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from core.api import ApiBlueprint
 from core.auth import Principal, Scope, api_auth, authenticate_request, current_principal
-from core.db import db
 from core.errors import DomainError, NotFound
 from core.pagination import CursorArgs, Page
+from core.security import admit_large_bodies
 from marketplace.domain import CompanyRole
 from marketplace.lifecycle import (
     PACKAGE_TRANSITIONS,
@@ -25,7 +25,7 @@ from marketplace.lifecycle import (
     QuoteStatus,
     allowed_transitions,
 )
-from marketplace.models import CapacityListing, Company, Quote, WorkPackage
+from marketplace.models import CapacityListing, Quote, WorkPackage
 from marketplace.production import MAX_ATTACHMENT_BYTES, Allocation
 from marketplace.production_schemas import (
     AttachmentSchema,
@@ -63,7 +63,7 @@ from marketplace.production_schemas import (
     StatusChangeSchema,
     TaxonomySchema,
 )
-from marketplace.services import machines, orders, packages
+from marketplace.services import machines, orders, packages, public_company
 from marketplace.services.common import history_of
 from marketplace.taxonomy import TAXONOMY
 
@@ -377,22 +377,20 @@ class OrderAttachments(MethodView):
         )
 
 
-@orders_api.url_value_preprocessor
-def _admit_drawing_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    """Raise the request body limit for drawing uploads by callers who may write.
-
-    This runs before the app's before-request hooks, which already read multipart forms (to refuse
-    NUL characters), so a limit raised in the view would come too late. Only a valid write token
-    raises it: anyone else's large body is still refused at the global limit.
-    """
-    if endpoint != f"{orders_api.name}.{OrderAttachments.__name__}" or request.method != "POST":
-        return
+def _may_upload() -> bool:
+    """Only a valid write token's upload gets the larger limit; anyone else's large body is
+    refused at the global one (the view's own authentication answers with the right status)."""
+    if request.method != "POST":
+        return False
     try:
-        principal = authenticate_request()
+        return authenticate_request().scope is Scope.WRITE
     except DomainError:
-        return  # the view's own authentication answers with the right status
-    if principal.scope is Scope.WRITE:
-        request.max_content_length = UPLOAD_BODY_LIMIT
+        return False
+
+
+admit_large_bodies(
+    orders_api, {f"{orders_api.name}.{OrderAttachments.__name__}"}, UPLOAD_BODY_LIMIT, _may_upload
+)
 
 
 @orders_api.route("/orders/<id:order_id>/attachments/<id:attachment_id>")
@@ -629,9 +627,7 @@ class PackageReview(MethodView):
 
 
 def _is_supplier(company_id: int) -> bool:
-    # No service looks a company up by id for strangers; a role check reveals nothing more
-    # than the scorecard itself.
-    company = db.session.get(Company, company_id)
+    company = public_company(company_id)
     return company is not None and company.has_role(CompanyRole.SUPPLIER)
 
 

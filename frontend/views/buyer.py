@@ -27,7 +27,6 @@ from frontend.views.production_common import (
     ORDER_STATUS_LABELS,
     back_to,
     buyer_required,
-    company_card,
     company_has_role,
     current_language,
     flash_saved,
@@ -36,6 +35,7 @@ from frontend.views.production_common import (
     reraise_not_found,
     show_error,
 )
+from marketplace import services
 from marketplace.domain import CompanyRole
 from marketplace.lifecycle import (
     ORDER_TRANSITIONS,
@@ -206,7 +206,7 @@ def _buyer_order_page(
             open_for_quotes=order.status in OPEN_FOR_QUOTES,
             drawing_form=drawing_form or DrawingForm(formdata=None),
             invite_form=invite_form or InviteSupplierForm(formdata=None),
-            invited=[company_card(i.supplier_company_id) for i in order.invitations],
+            invited=[services.public_company(i.supplier_company_id) for i in order.invitations],
             history=history_of("order", order.id),
         ),
         status,
@@ -345,7 +345,7 @@ def _quote_rows(order: Order, quotes: list[Quote]) -> list[QuoteRow]:
         rows.append(
             QuoteRow(
                 quote=quote,
-                supplier=company_card(quote.supplier_company_id),
+                supplier=services.public_company(quote.supplier_company_id),
                 scorecard=scorecard,
                 enough_history=package_service.has_enough_history(scorecard),
                 versus_target=(quote.unit_price - target) / target if target else None,

@@ -16,13 +16,13 @@ from frontend.views.production_common import (
     CAUTIOUS_TARGETS,
     PACKAGE_ACTIONS,
     PACKAGE_STATUS_LABELS,
-    company_card,
     company_has_role,
     flash_saved,
     page_of,
     reraise_not_found,
     show_error,
 )
+from marketplace import services
 from marketplace.domain import CompanyRole
 from marketplace.lifecycle import (
     CLOSED_PACKAGE_STATUSES,
@@ -152,8 +152,8 @@ def _package_page(
             milestone_form=(milestone_form or _milestone_form(package)) if reporting else None,
             review_form=(review_form or ReviewForm(formdata=None)) if reviewable else None,
             timeline=_timeline(package),
-            supplier=company_card(package.supplier_company_id),
-            buyer=company_card(package.order.buyer_company_id),
+            supplier=services.public_company(package.supplier_company_id),
+            buyer=services.public_company(package.order.buyer_company_id),
             scorecard=scorecard,
             enough_history=package_service.has_enough_history(scorecard),
             late=bool(package.forecast_date and package.forecast_date > package.promised_date),

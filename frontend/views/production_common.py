@@ -19,10 +19,11 @@ from flask_babel import format_currency, format_decimal, format_percent, get_loc
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from core.db import db
 from core.errors import DomainError
+from core.security import admit_large_bodies
 from core.translatable import N_
 from frontend.views.common import show_domain_error
+from marketplace import services
 from marketplace.domain import CompanyRole
 from marketplace.lifecycle import (
     Actor,
@@ -32,7 +33,6 @@ from marketplace.lifecycle import (
     PackageStatus,
     QuoteStatus,
 )
-from marketplace.models import Company
 from marketplace.production import MAX_ATTACHMENT_BYTES, RATE_UNIT_LABELS
 from marketplace.taxonomy import TAXONOMY, is_chinese
 
@@ -190,14 +190,6 @@ def status_tone(value: object) -> str:
     return "badge-warn" if text in {"maintenance", "paused", "fully_booked"} else ""
 
 
-def company_card(company_id: int | None) -> Company | None:
-    """Another company's public face (name, city, verification) for quotes and packages.
-
-    Read-only: no service returns another company by id yet, and pages need its name.
-    """
-    return db.session.get(Company, company_id) if company_id else None
-
-
 def company_has_role(role: CompanyRole) -> bool:
     company = getattr(current_user, "company", None)
     return company is not None and company.has_role(role)
@@ -320,11 +312,6 @@ def page_of(blueprint: Blueprint, rule: str, endpoint: str) -> None:
     blueprint.add_url_rule(rule, endpoint=name, view_func=view)
 
 
-def _raise_upload_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = UPLOAD_LIMIT_BYTES
-
-
 def _template_globals() -> dict[str, Any]:
     # Globals, not a context processor: macros imported without context must see them too.
     return {
@@ -339,14 +326,14 @@ def _template_globals() -> dict[str, Any]:
         "taxonomy_label": taxonomy_label,
         "status_tone": status_tone,
         "weekday_names": weekday_names,
-        "company_card": company_card,
+        "company_card": services.public_company,
         "is_supplier_company": lambda: company_has_role(CompanyRole.SUPPLIER),
         "is_buyer_company": lambda: company_has_role(CompanyRole.BUYER),
     }
 
 
 def register(blueprint: Blueprint) -> None:
-    blueprint.url_value_preprocessor(_raise_upload_limit)
+    admit_large_bodies(blueprint, UPLOAD_ENDPOINTS, UPLOAD_LIMIT_BYTES)
     for name, value in _template_globals().items():
         blueprint.add_app_template_global(value, name)
     blueprint.add_app_template_filter(money, "money")

@@ -557,5 +557,10 @@ def set_company_verification(
     return company
 
 
+def public_company(company_id: int | None) -> Company | None:
+    """Another company's public face (name, region, roles, verification) for quotes and packages."""
+    return db.session.get(Company, company_id) if company_id else None
+
+
 def count_companies() -> int:
     return db.session.scalar(select(func.count(Company.id))) or 0
