@@ -8,6 +8,7 @@ from celery import shared_task
 
 from core.celery_app import RetryableError
 from marketplace.services import email_invitation
+from marketplace.services.matching import refresh_affected_matches, refresh_matches
 from marketplace.services.packages import recompute_scorecard_of_package
 
 
@@ -22,5 +23,29 @@ def send_invitation(invitation_id: int) -> bool:
 
 @shared_task(name="marketplace.package_changed")
 def package_changed(package_id: int, status: str) -> None:
-    """A package moved (or was reviewed): its supplier's scorecard is rebuilt from history."""
-    recompute_scorecard_of_package(package_id)
+    """A package moved (or was reviewed): its supplier's scorecard is rebuilt from history, and
+    the matches its booked hours and its record take part in are recomputed."""
+    company_id = recompute_scorecard_of_package(package_id)
+    if company_id is not None:
+        refresh_affected_matches(company_id=company_id)
+
+
+@shared_task(name="matching.order_changed")
+def order_changed(order_id: int) -> None:
+    """An order was published, awarded or cancelled: store its matches, or drop them."""
+    refresh_matches(order_id)
+
+
+@shared_task(name="matching.listing_changed")
+def listing_changed(listing_id: int) -> None:
+    refresh_affected_matches(listing_id=listing_id)
+
+
+@shared_task(name="matching.machine_changed")
+def machine_changed(machine_id: int) -> None:
+    refresh_affected_matches(machine_id=machine_id)
+
+
+@shared_task(name="matching.company_changed")
+def company_changed(company_id: int) -> None:
+    refresh_affected_matches(company_id=company_id)

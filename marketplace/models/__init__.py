@@ -9,6 +9,7 @@ from marketplace.models.accounts import (
     Invitation,
     User,
 )
+from marketplace.models.matching import MatchCandidate, MatchRun
 from marketplace.models.production import (
     CapacityBooking,
     CapacityListing,
@@ -45,6 +46,8 @@ __all__ = [
     "Machine",
     "MachineMaterial",
     "MachineProcess",
+    "MatchCandidate",
+    "MatchRun",
     "Milestone",
     "Order",
     "OrderAttachment",

@@ -252,6 +252,10 @@ class Order(Base):
     delivery_city: Mapped[str] = mapped_column(String(100))
     splittable: Mapped[bool] = mapped_column(Boolean, default=False)
     min_lot: Mapped[int] = mapped_column(Integer, default=1)
+    # The buyer's estimate of machine-minutes per piece; matching guesses from the part otherwise.
+    minutes_per_piece: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # How the buyer weights cost, quality, speed and proximity when ranking suppliers.
+    match_weights: Mapped[dict[str, float] | None] = mapped_column(JSON)
     status: Mapped[OrderStatus] = mapped_column(StrEnumType(OrderStatus), default=OrderStatus.DRAFT)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -297,6 +301,8 @@ class QuoteInvitation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     supplier_company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    # Set when the invitation came from a proposed split: the share the buyer has in mind.
+    proposed_quantity: Mapped[int | None] = mapped_column(Integer)
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -55,6 +55,7 @@ from marketplace.models import (
     Invitation,
     User,
 )
+from marketplace.services.common import enqueue_rematch
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +221,9 @@ def update_company(principal: Principal, changes: dict[str, Any]) -> Company:
         InvalidInput: when roles would become empty.
     """
     _require_owner(principal)
-    with unit_of_work():
+    with unit_of_work() as session:
         company = _owned_company(principal)
+        enqueue_rematch(session, "company", company.id)  # its city and name show in rankings
         for field in EDITABLE_COMPANY_FIELDS:
             if field in changes:
                 setattr(company, field, changes[field].strip())
@@ -435,6 +437,7 @@ def add_certification(
         certification.valid_until = valid_until
         certification.certificate_number = certificate_number.strip()
         certification.issued_by = issued_by.strip()
+        enqueue_rematch(session, "company", company.id)
     return certification
 
 
@@ -446,6 +449,7 @@ def remove_certification(principal: Principal, certification_id: int) -> None:
         if certification is None or certification.company_id != principal.company_id:
             raise NotFound()
         session.delete(certification)
+        enqueue_rematch(session, "company", certification.company_id)
 
 
 def create_api_token(principal: Principal, *, name: str, scope: Scope) -> IssuedSecret:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core.auth import Principal
 from core.db import DbSession, db
 from core.errors import NotFound
+from core.outbox import enqueue
 from core.translatable import N_
 from marketplace.domain import CompanyRole
 from marketplace.lifecycle import Actor, Table, check_transition
@@ -101,3 +102,11 @@ def get_for_update(model: type[T], record_id: int) -> T | None:
     if db.session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     return db.session.scalar(statement.execution_options(populate_existing=True))
+
+
+def enqueue_rematch(session: DbSession, what: str, record_id: int) -> None:
+    """Have stored matches recomputed, after the commit, for what a change to this record affects.
+
+    `what` is "order", "listing", "machine" or "company"; the matching tasks know the rest.
+    """
+    enqueue(session, f"matching.{what}_changed", **{f"{what}_id": record_id})

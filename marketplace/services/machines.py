@@ -43,6 +43,7 @@ from marketplace.production import (
 from marketplace.services.common import (
     acting_company,
     change_status,
+    enqueue_rematch,
     get_for_update,
     record_status,
 )
@@ -165,9 +166,10 @@ def update_machine(principal: Principal, machine_id: int, changes: dict[str, Any
     Raises:
         NotFound; InvalidInput for a spec the taxonomy or the limits refuse.
     """
-    with unit_of_work():
+    with unit_of_work() as session:
         acting_company(principal, CompanyRole.SUPPLIER)
         machine = _own_machine(principal, machine_id)
+        enqueue_rematch(session, "machine", machine.id)
         processes = changes.get("processes", machine.processes)
         materials = changes.get("materials", machine.materials)
         attributes = changes.get("attributes", machine.attributes)
@@ -201,6 +203,7 @@ def change_machine_status(
     with unit_of_work() as session:
         acting_company(principal, CompanyRole.SUPPLIER)
         machine = _own_machine(principal, machine_id)
+        enqueue_rematch(session, "machine", machine.id)
         change_status(
             session,
             machine,
@@ -335,6 +338,7 @@ def create_listing(
         record_status(
             session, "listing", listing, None, ListingStatus.ACTIVE, Actor.SUPPLIER, principal
         )
+        enqueue_rematch(session, "listing", listing.id)
     return listing
 
 
@@ -405,6 +409,7 @@ def update_listing(
         if not bookings_fit(listing.calendar, open_bookings(listing), utcnow().date()):
             raise CalendarTooSmall(field="weekday_hours")
         sync_listing_fullness(session, listing, principal)
+        enqueue_rematch(session, "listing", listing.id)
     return listing
 
 
@@ -429,6 +434,7 @@ def change_listing_status(
             principal=principal,
             note=note,
         )
+        enqueue_rematch(session, "listing", listing.id)
     return listing
 
 

@@ -62,6 +62,7 @@ from marketplace.production import (
 from marketplace.services.common import (
     acting_company,
     change_status,
+    enqueue_rematch,
     get_for_update,
     record_status,
 )
@@ -181,6 +182,7 @@ def _publish(session: Any, order: Order, principal: Principal) -> None:
         principal=principal,
     )
     order.published_at = utcnow()
+    enqueue_rematch(session, "order", order.id)
 
 
 def publish_order(principal: Principal, order_id: int) -> Order:
@@ -227,6 +229,7 @@ def cancel_order(principal: Principal, order_id: int, note: str = "") -> Order:
                     principal=principal,
                     note="order cancelled",
                 )
+        enqueue_rematch(session, "order", order.id)
     return order
 
 
@@ -702,4 +705,5 @@ def award_order(
             actor=Actor.BUYER,
             principal=principal,
         )
+        enqueue_rematch(session, "order", order.id)
     return packages

@@ -238,10 +238,13 @@ def list_packages(
     return paginate(db.session, statement, WorkPackage.id, limit=limit, cursor=cursor)
 
 
-def recompute_scorecard_of_package(package_id: int) -> None:
+def recompute_scorecard_of_package(package_id: int) -> int | None:
+    """Rebuild the scorecard of the package's supplier; return that supplier's company id."""
     package = db.session.get(WorkPackage, package_id)
-    if package is not None:
-        recompute_scorecard(package.supplier_company_id)
+    if package is None:
+        return None
+    recompute_scorecard(package.supplier_company_id)
+    return package.supplier_company_id
 
 
 def recompute_scorecard(company_id: int) -> SupplierScorecard:

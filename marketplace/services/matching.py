@@ -1,0 +1,774 @@
+"""Use cases of matching: feed the pure engine in `matching/` from the database, store its results.
+
+An order's candidates are the capacity listings that offer its process; they are read with a few
+column queries (no ORM objects: a popular process has thousands of listings) and handed to
+`matching.domain.rank_offers`. The best ranking is stored per open order and recomputed by Celery
+when the order is published or capacity, bookings or track records change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+
+from core.auth import Principal
+from core.db import db, utcnow
+from core.errors import InvalidInput, PermissionDenied
+from core.translatable import N_
+from core.unit_of_work import unit_of_work
+from marketplace.capacity import Booking, WeeklyCalendar, free_hours_before
+from marketplace.domain import CompanyRole
+from marketplace.lifecycle import ListingStatus, MachineStatus
+from marketplace.models import (
+    CapacityBooking,
+    CapacityListing,
+    Certification,
+    Company,
+    ListingException,
+    ListingMaterial,
+    ListingProcess,
+    Machine,
+    MatchCandidate,
+    MatchRun,
+    Order,
+    QuoteInvitation,
+    SupplierScorecard,
+    WorkPackage,
+)
+from marketplace.production import OrderNotFound, OrderNotOpen
+from marketplace.services.common import acting_company, get_for_update
+from marketplace.services.orders import OPEN_FOR_QUOTES, _buyer_order
+from marketplace.taxonomy import TAXONOMY
+from matching.allocation import SplitOption, SplitPlan, plan_split
+from matching.domain import (
+    LATENESS_COST_SHARE,
+    Offer,
+    OrderNeeds,
+    RankedOffer,
+    Ranking,
+    TrackRecord,
+    Weights,
+    marginal_unit_cost,
+    rank_offers,
+)
+from matching.geo import locate_city
+from matching.planning import BatchPlan, PlanChoice, PlanFactory, PlanMode, PlanOrder, plan_batch
+
+MAX_STORED_CANDIDATES = 30
+MAX_PROPOSED_SUPPLIERS = 5
+MAX_PLAN_ORDERS = 2_000
+MAX_PLAN_SECONDS = 30.0
+# Listings in these states are read so that the reasons they cannot serve are counted.
+CONSIDERED_LISTING_STATUSES = (
+    ListingStatus.ACTIVE,
+    ListingStatus.FULLY_BOOKED,
+    ListingStatus.PAUSED,
+)
+
+
+def needs_of(order: Order) -> OrderNeeds:
+    """Describe an order for the matching engine."""
+    process = TAXONOMY.processes[order.process]
+    return OrderNeeds(
+        order_id=order.id,
+        buyer_company_id=order.buyer_company_id,
+        process=order.process,
+        family=process.family,
+        material=order.material,
+        any_material=process.any_material,
+        quantity=order.quantity,
+        min_lot=order.min_lot,
+        splittable=order.splittable,
+        tolerance_mm=float(order.tolerance_mm),
+        part_size_mm=(order.part_x_mm, order.part_y_mm, order.part_z_mm),
+        certifications=frozenset(order.required_certifications or ()),
+        due_date=order.due_date,
+        currency=order.currency.value,
+        target_unit_price=(
+            float(order.target_unit_price) if order.target_unit_price is not None else None
+        ),
+        delivery=locate_city(order.delivery_city),
+        minutes_per_piece=(
+            float(order.minutes_per_piece) if order.minutes_per_piece is not None else None
+        ),
+    )
+
+
+def weights_of(order: Order) -> Weights:
+    return Weights(**order.match_weights) if order.match_weights else Weights()
+
+
+# --- Reading the candidates --------------------------------------------------------------------
+
+
+@dataclass
+class ListingFacts:
+    """What the database says about one listing, before any order is looked at."""
+
+    listing_id: int
+    company_id: int
+    company_name: str
+    city: str
+    title: str
+    active: bool
+    calendar: WeeklyCalendar
+    bookings: list[Booking]
+    materials: set[str]
+    tolerance_mm: float | None
+    envelope_mm: tuple[int, int, int] | None
+    price_amount: float
+    price_currency: str
+    price_unit: str
+    lead_time_days: int
+    certifications: dict[str, date] = field(default_factory=dict)
+    track_record: TrackRecord | None = None
+
+    def offer_for(self, needs: OrderNeeds, today: date) -> Offer:
+        free = free_hours_before(self.calendar, self.bookings, today, needs.due_date)
+        return Offer(
+            listing_id=self.listing_id,
+            company_id=self.company_id,
+            company_name=self.company_name,
+            active=self.active,
+            processes=frozenset({needs.process}),
+            materials=frozenset(self.materials),
+            tolerance_mm=self.tolerance_mm,
+            envelope_mm=self.envelope_mm,
+            certifications=self.certifications,
+            free_hours=float(free),
+            offered_hours=float(self.calendar.hours_between(today, needs.due_date)),
+            daily_hours=float(self.calendar.hours_per_week) / 7,
+            price_amount=self.price_amount,
+            price_currency=self.price_currency,
+            price_unit=self.price_unit,
+            lead_time_days=self.lead_time_days,
+            track_record=self.track_record,
+            location=locate_city(self.city),
+            city=self.city,
+        )
+
+
+def load_listing_facts(process: str, today: date, until: date) -> list[ListingFacts]:
+    """Every current listing offering `process` between today and `until`, with what it needs.
+
+    Six column queries in all, however many listings there are.
+    """
+    offering = select(ListingProcess.listing_id).where(ListingProcess.process == process)
+    rows = db.session.execute(
+        select(
+            CapacityListing.id,
+            CapacityListing.company_id,
+            CapacityListing.title,
+            CapacityListing.status,
+            CapacityListing.weekday_hours,
+            CapacityListing.start_date,
+            CapacityListing.end_date,
+            CapacityListing.price_amount,
+            CapacityListing.price_currency,
+            CapacityListing.price_unit,
+            CapacityListing.lead_time_days,
+            Company.legal_name,
+            Company.city,
+            Machine.status,
+            Machine.tolerance_mm,
+            Machine.envelope_x_mm,
+            Machine.envelope_y_mm,
+            Machine.envelope_z_mm,
+        )
+        .join(Company, Company.id == CapacityListing.company_id)
+        .outerjoin(Machine, Machine.id == CapacityListing.machine_id)
+        .where(
+            CapacityListing.id.in_(offering),
+            CapacityListing.status.in_(CONSIDERED_LISTING_STATUSES),
+            CapacityListing.end_date >= today,
+            CapacityListing.start_date <= until,
+        )
+    ).all()
+    if not rows:
+        return []
+    exceptions: dict[int, dict[date, Decimal]] = defaultdict(dict)
+    for listing_id, day, hours in db.session.execute(
+        select(ListingException.listing_id, ListingException.day, ListingException.hours).where(
+            ListingException.listing_id.in_(offering), ListingException.day >= today
+        )
+    ):
+        exceptions[listing_id][day] = hours
+    bookings: dict[int, list[Booking]] = defaultdict(list)
+    for listing_id, hours, due, progress in db.session.execute(
+        select(
+            CapacityBooking.listing_id,
+            CapacityBooking.hours,
+            CapacityBooking.due_date,
+            WorkPackage.progress_pct,
+        )
+        .join(WorkPackage, WorkPackage.id == CapacityBooking.work_package_id)
+        .where(CapacityBooking.listing_id.in_(offering), CapacityBooking.released_at.is_(None))
+    ):
+        remaining = (hours * (1 - Decimal(progress) / 100)).quantize(Decimal("0.01"))
+        bookings[listing_id].append(Booking(remaining, due))
+    materials: dict[int, set[str]] = defaultdict(set)
+    for listing_id, material in db.session.execute(
+        select(ListingMaterial.listing_id, ListingMaterial.material).where(
+            ListingMaterial.listing_id.in_(offering)
+        )
+    ):
+        materials[listing_id].add(material)
+
+    companies = select(CapacityListing.company_id).where(CapacityListing.id.in_(offering))
+    certifications: dict[int, dict[str, date]] = defaultdict(dict)
+    for company_id, standard, valid_until in db.session.execute(
+        select(
+            Certification.company_id, Certification.standard, func.max(Certification.valid_until)
+        )
+        .where(Certification.company_id.in_(companies))
+        .group_by(Certification.company_id, Certification.standard)
+    ):
+        certifications[company_id][standard.value] = valid_until
+    records = {
+        card.company_id: TrackRecord(
+            completed_packages=card.completed_packages,
+            on_time_rate=_float(card.on_time_rate),
+            quality_acceptance_rate=_float(card.quality_acceptance_rate),
+            average_rating=_float(card.average_rating),
+            ratings_count=card.ratings_count,
+        )
+        for card in db.session.scalars(
+            select(SupplierScorecard).where(SupplierScorecard.company_id.in_(companies))
+        )
+    }
+
+    facts = []
+    for row in rows:
+        machine_ok = row[13] is None or row[13] is MachineStatus.ACTIVE
+        has_machine = row[14] is not None
+        facts.append(
+            ListingFacts(
+                listing_id=row[0],
+                company_id=row[1],
+                company_name=row[11],
+                city=row[12],
+                title=row[2],
+                active=row[3] is ListingStatus.ACTIVE and machine_ok,
+                calendar=WeeklyCalendar(
+                    weekday_hours=tuple(Decimal(hours) for hours in row[4]),
+                    start=row[5],
+                    end=row[6],
+                    exceptions=exceptions.get(row[0], {}),
+                ),
+                bookings=bookings.get(row[0], []),
+                materials=materials.get(row[0], set()),
+                tolerance_mm=float(row[14]) if has_machine else None,
+                envelope_mm=(row[15], row[16], row[17]) if has_machine else None,
+                price_amount=float(row[7]),
+                price_currency=row[8].value,
+                price_unit=row[9].value,
+                lead_time_days=row[10],
+                certifications=certifications.get(row[1], {}),
+                track_record=records.get(row[1]),
+            )
+        )
+    return facts
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- Ranking one order -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A ranked listing as shown to the buyer."""
+
+    rank: int
+    listing_id: int
+    listing_title: str
+    company_id: int
+    company_name: str
+    city: str
+    score: Decimal
+    max_quantity: int
+    unit_price: Decimal | None
+    contributions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Matches:
+    order: Order
+    weights: Weights
+    computed_at: datetime
+    considered: int
+    feasible: int
+    exclusions: list[dict[str, Any]]
+    candidates: list[Candidate]
+    proposal: dict[str, Any] | None
+    stored: bool  # False: computed just now for weights other than the order's own
+
+
+def rank_order(order: Order, weights: Weights, today: date) -> tuple[Ranking, SplitPlan]:
+    """Rank the listings for an order and propose how to split it."""
+    needs = needs_of(order)
+    facts = load_listing_facts(order.process, today, order.due_date)
+    ranking = rank_offers(needs, (fact.offer_for(needs, today) for fact in facts), weights, today)
+    return ranking, propose_split(needs, ranking.ranked)
+
+
+def propose_split(needs: OrderNeeds, ranked: Sequence[RankedOffer]) -> SplitPlan:
+    """The cheapest cover of the order by at most five suppliers, one listing each.
+
+    Quotes are per company, so only each company's best-ranked listing takes part; listings
+    priced on quotation have no cost to compare and stay out.
+    """
+    options, companies = [], set()
+    for item in ranked:
+        cost = marginal_unit_cost(needs, item.offer)
+        if item.offer.company_id in companies or cost is None:
+            continue
+        companies.add(item.offer.company_id)
+        options.append(
+            SplitOption(
+                key=item.offer.listing_id,
+                capacity=item.max_quantity,
+                unit_cost=cost * (1 + LATENESS_COST_SHARE * item.lateness_risk),
+                setup_cost=item.setup_cost or 0.0,
+            )
+        )
+    return plan_split(
+        needs.quantity,
+        options,
+        min_lot=needs.min_lot,
+        splittable=needs.splittable,
+        max_suppliers=MAX_PROPOSED_SUPPLIERS,
+    )
+
+
+def _proposal(ranking: Ranking, plan: SplitPlan, currency: str) -> dict[str, Any] | None:
+    if not plan.shares:
+        return None
+    by_listing = {item.offer.listing_id: item for item in ranking.ranked}
+    shares = []
+    for share in plan.shares:
+        item = by_listing[share.key]
+        shares.append(
+            {
+                "listing_id": share.key,
+                "company_id": item.offer.company_id,
+                "quantity": share.quantity,
+                "unit_price": _money(item.unit_price),
+            }
+        )
+    return {
+        "shares": shares,
+        "total_cost": _money(plan.total_cost),
+        "currency": currency,
+        "optimal": plan.optimal,
+    }
+
+
+def _money(amount: float | None) -> str | None:
+    return None if amount is None else str(Decimal(str(amount)).quantize(Decimal("0.01")))
+
+
+def refresh_matches(order_id: int) -> MatchRun | None:
+    """Recompute and store an order's matches; drop them once it no longer takes quotes."""
+    today = utcnow().date()
+    with unit_of_work() as session:
+        order = get_for_update(Order, order_id)
+        if order is None:
+            return None
+        if order.status not in OPEN_FOR_QUOTES or order.due_date <= today:
+            session.execute(delete(MatchCandidate).where(MatchCandidate.order_id == order_id))
+            session.execute(delete(MatchRun).where(MatchRun.order_id == order_id))
+            return None
+        weights = weights_of(order)
+        ranking, plan = rank_order(order, weights, today)
+        run = session.get(MatchRun, order_id) or MatchRun(order_id=order_id)
+        run.weights = weights.as_dict()
+        run.considered = ranking.considered
+        run.feasible = len(ranking.ranked)
+        run.exclusions = ranking.exclusion_summary()
+        run.proposal = _proposal(ranking, plan, order.currency.value)
+        run.computed_at = utcnow()
+        run.candidates = []
+        session.add(run)
+        session.flush()
+        run.candidates = [
+            MatchCandidate(
+                listing_id=item.offer.listing_id,
+                company_id=item.offer.company_id,
+                rank=rank,
+                score=Decimal(str(item.score)),
+                max_quantity=item.max_quantity,
+                unit_price=None if item.unit_price is None else Decimal(_money(item.unit_price)),
+                contributions=[c.as_dict() for c in item.contributions],
+            )
+            for rank, item in enumerate(ranking.ranked[:MAX_STORED_CANDIDATES], start=1)
+        ]
+    return run
+
+
+def _buyer_or_operator_order(principal: Principal, order_id: int) -> Order:
+    if principal.is_operator:
+        order = db.session.get(Order, order_id)
+        if order is None:
+            raise OrderNotFound()
+        return order
+    return _buyer_order(principal, order_id)
+
+
+def get_matches(principal: Principal, order_id: int, weights: Weights | None = None) -> Matches:
+    """The ranked suppliers for the buyer's order, stored or, for other weights, computed now.
+
+    Raises:
+        OrderNotFound / NotYourOrder; OrderNotOpen when the order no longer takes quotes.
+    """
+    order = _buyer_or_operator_order(principal, order_id)
+    _require_open(order)
+    today = utcnow().date()
+    if weights is not None and weights != weights_of(order):
+        ranking, plan = rank_order(order, weights, today)
+        return Matches(
+            order=order,
+            weights=weights,
+            computed_at=utcnow(),
+            considered=ranking.considered,
+            feasible=len(ranking.ranked),
+            exclusions=ranking.exclusion_summary(),
+            candidates=[
+                _candidate(rank, item)
+                for rank, item in enumerate(ranking.ranked[:MAX_STORED_CANDIDATES], start=1)
+            ],
+            proposal=_proposal(ranking, plan, order.currency.value),
+            stored=False,
+        )
+    run = db.session.get(MatchRun, order.id)
+    if run is None:  # published before matching existed, or the task has not run yet
+        run = refresh_matches(order.id)
+        if run is None:
+            raise OrderNotFound()
+    return _stored_matches(order, run)
+
+
+def _require_open(order: Order) -> None:
+    if order.status not in OPEN_FOR_QUOTES:
+        raise OrderNotOpen(N_("Matches are shown while an order takes quotes."))
+
+
+def _candidate(rank: int, item: RankedOffer) -> Candidate:
+    return Candidate(
+        rank=rank,
+        listing_id=item.offer.listing_id,
+        listing_title="",
+        company_id=item.offer.company_id,
+        company_name=item.offer.company_name,
+        city=item.offer.city,
+        score=Decimal(str(item.score)),
+        max_quantity=item.max_quantity,
+        unit_price=None if item.unit_price is None else Decimal(_money(item.unit_price) or 0),
+        contributions=[c.as_dict() for c in item.contributions],
+    )
+
+
+def _stored_matches(order: Order, run: MatchRun) -> Matches:
+    listing_ids = [candidate.listing_id for candidate in run.candidates]
+    names = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(CapacityListing.id, CapacityListing.title, Company.legal_name, Company.city)
+            .join(Company, Company.id == CapacityListing.company_id)
+            .where(CapacityListing.id.in_(listing_ids))
+        )
+    }
+    return Matches(
+        order=order,
+        weights=Weights(**run.weights),
+        computed_at=run.computed_at,
+        considered=run.considered,
+        feasible=run.feasible,
+        exclusions=run.exclusions,
+        candidates=[
+            Candidate(
+                rank=candidate.rank,
+                listing_id=candidate.listing_id,
+                listing_title=names[candidate.listing_id][0],
+                company_id=candidate.company_id,
+                company_name=names[candidate.listing_id][1],
+                city=names[candidate.listing_id][2],
+                score=candidate.score,
+                max_quantity=candidate.max_quantity,
+                unit_price=candidate.unit_price,
+                contributions=candidate.contributions,
+            )
+            for candidate in run.candidates
+            if candidate.listing_id in names
+        ],
+        proposal=run.proposal,
+        stored=True,
+    )
+
+
+def save_match_weights(principal: Principal, order_id: int, weights: Weights) -> Matches:
+    """Keep the buyer's weights on the order and re-rank with them now.
+
+    Raises:
+        OrderNotFound / NotYourOrder; OrderNotOpen.
+    """
+    with unit_of_work():
+        order = _buyer_order(principal, order_id, lock=True)
+        _require_open(order)
+        order.match_weights = weights.as_dict()
+    run = refresh_matches(order_id)
+    if run is None:
+        raise OrderNotFound()
+    return _stored_matches(db.session.get(Order, order_id), run)
+
+
+def accept_proposal(principal: Principal, order_id: int) -> list[QuoteInvitation]:
+    """Invite the suppliers of the proposed split to quote for their shares; repeats change nothing.
+
+    Raises:
+        OrderNotFound / NotYourOrder; OrderNotOpen; InvalidInput when there is no proposal.
+    """
+    with unit_of_work() as session:
+        order = _buyer_order(principal, order_id, lock=True)
+        _require_open(order)
+        run = session.get(MatchRun, order.id)
+        if run is None or not run.proposal:
+            raise InvalidInput(
+                N_("There is no proposed split for this order (yet)."), field="proposal"
+            )
+        invited = {invitation.supplier_company_id: invitation for invitation in order.invitations}
+        for share in run.proposal["shares"]:
+            invitation = invited.get(share["company_id"])
+            if invitation is None:
+                invitation = QuoteInvitation(
+                    order_id=order.id,
+                    supplier_company_id=share["company_id"],
+                    invited_by_id=principal.user_id,
+                )
+                order.invitations.append(invitation)
+            invitation.proposed_quantity = share["quantity"]
+        session.flush()
+        company_ids = [share["company_id"] for share in run.proposal["shares"]]
+        return [i for i in order.invitations if i.supplier_company_id in company_ids]
+
+
+# --- A supplier's side ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    order: Order
+    listing_id: int
+    listing_title: str
+    score: Decimal
+    max_quantity: int
+    unit_price: Decimal | None
+    proposed_quantity: int | None  # the share of the order's proposed split, if it has one
+    contributions: list[dict[str, Any]]
+
+
+def recommended_orders(principal: Principal, *, limit: int = 20) -> list[Recommendation]:
+    """Open orders the caller's listings match best, best first (one entry per order)."""
+    company = acting_company(principal, CompanyRole.SUPPLIER)
+    today = utcnow().date()
+    rows = db.session.execute(
+        select(MatchCandidate, Order, CapacityListing.title, MatchRun.proposal)
+        .join(Order, Order.id == MatchCandidate.order_id)
+        .join(MatchRun, MatchRun.order_id == MatchCandidate.order_id)
+        .join(CapacityListing, CapacityListing.id == MatchCandidate.listing_id)
+        .where(
+            MatchCandidate.company_id == company.id,
+            Order.status.in_(OPEN_FOR_QUOTES),
+            Order.due_date > today,
+        )
+        .order_by(MatchCandidate.score.desc(), MatchCandidate.order_id.desc())
+        .limit(limit * 3)
+    ).all()
+    seen: set[int] = set()
+    recommendations = []
+    for candidate, order, title, proposal in rows:
+        if order.id in seen:
+            continue
+        seen.add(order.id)
+        proposed = next(
+            (
+                share["quantity"]
+                for share in (proposal or {}).get("shares", [])
+                if share["company_id"] == company.id
+            ),
+            None,
+        )
+        recommendations.append(
+            Recommendation(
+                order=order,
+                listing_id=candidate.listing_id,
+                listing_title=title,
+                score=candidate.score,
+                max_quantity=candidate.max_quantity,
+                unit_price=candidate.unit_price,
+                proposed_quantity=proposed,
+                contributions=candidate.contributions,
+            )
+        )
+        if len(recommendations) == limit:
+            break
+    return recommendations
+
+
+# --- Planning a batch ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan: BatchPlan
+    orders: dict[int, Order]
+    listings: dict[int, tuple[str, int, str]]  # listing id -> (title, company id, company name)
+
+
+def plan_open_orders(
+    principal: Principal,
+    *,
+    order_ids: list[int] | None,
+    mode: PlanMode,
+    time_limit: float,
+) -> PlanResult:
+    """Plan open orders (all, or the given ones) over the listings' free hours. Operators only.
+
+    Each listing's capacity is what it has free up to the latest due date in the batch; each
+    order may only go where it is feasible, within what the listing has free before its due date.
+
+    Raises:
+        PermissionDenied for anyone but an operator; InvalidInput for unknown or closed orders,
+        too many orders or a time limit out of range.
+    """
+    if not principal.is_operator:
+        raise PermissionDenied(N_("Only operators plan batches of orders."))
+    if not 0 < time_limit <= MAX_PLAN_SECONDS:
+        raise InvalidInput(
+            N_("The time limit must be between 0 and %(max)d seconds."),
+            field="time_limit",
+            max=int(MAX_PLAN_SECONDS),
+        )
+    today = utcnow().date()
+    statement: Select[tuple[Order]] = select(Order).where(
+        Order.status.in_(OPEN_FOR_QUOTES), Order.due_date > today
+    )
+    if order_ids is not None:
+        statement = statement.where(Order.id.in_(order_ids))
+    orders = list(db.session.scalars(statement.order_by(Order.id).limit(MAX_PLAN_ORDERS + 1)))
+    if order_ids is not None and len(orders) != len(set(order_ids)):
+        missing = sorted(set(order_ids) - {order.id for order in orders})
+        raise InvalidInput(
+            N_("These orders are not open for quotes: %(ids)s."),
+            field="order_ids",
+            ids=", ".join(map(str, missing[:20])),
+        )
+    if len(orders) > MAX_PLAN_ORDERS:
+        raise InvalidInput(
+            N_("A plan takes at most %(max)d orders."), field="order_ids", max=MAX_PLAN_ORDERS
+        )
+    plan_orders, factories, listings = _plan_inputs(orders, today)
+    plan = plan_batch(plan_orders, factories, mode, time_limit=time_limit)
+    return PlanResult(plan, {order.id: order for order in orders}, listings)
+
+
+def _plan_inputs(
+    orders: Iterable[Order], today: date
+) -> tuple[list[PlanOrder], list[PlanFactory], dict[int, tuple[str, int, str]]]:
+    by_process: dict[str, list[Order]] = defaultdict(list)
+    for order in orders:
+        by_process[order.process].append(order)
+    horizon = max((order.due_date for order in orders), default=today)
+    factory_index: dict[int, int] = {}
+    factories: list[PlanFactory] = []
+    listings: dict[int, tuple[str, int, str]] = {}
+    plan_orders = []
+    for process, group in by_process.items():
+        facts = {fact.listing_id: fact for fact in load_listing_facts(process, today, horizon)}
+        for order in group:
+            needs = needs_of(order)
+            ranking = rank_offers(
+                needs, (fact.offer_for(needs, today) for fact in facts.values()), Weights(), today
+            )
+            choices = []
+            for item in ranking.ranked:
+                cost = marginal_unit_cost(needs, item.offer)
+                if cost is None:
+                    continue
+                listing_id = item.offer.listing_id
+                if listing_id not in factory_index:
+                    fact = facts[listing_id]
+                    free = free_hours_before(fact.calendar, fact.bookings, today, horizon)
+                    factory_index[listing_id] = len(factories)
+                    factories.append(PlanFactory(listing_id, float(free)))
+                    listings[listing_id] = (fact.title, fact.company_id, fact.company_name)
+                choices.append(
+                    PlanChoice(
+                        factory=factory_index[listing_id],
+                        unit_cost=cost * (1 + LATENESS_COST_SHARE * item.lateness_risk),
+                        setup_cost=item.setup_cost or 0.0,
+                        max_quantity=item.max_quantity,
+                    )
+                )
+            plan_orders.append(
+                PlanOrder(
+                    key=order.id,
+                    quantity=order.quantity,
+                    min_lot=order.min_lot,
+                    splittable=order.splittable,
+                    hours_per_piece=needs.hours_per_piece,
+                    setup_hours=needs.setup_hours,
+                    choices=tuple(choices),
+                )
+            )
+    return plan_orders, factories, listings
+
+
+# --- Keeping stored matches fresh ---------------------------------------------------------------
+
+
+def open_orders_for_processes(processes: Iterable[str]) -> list[int]:
+    today = utcnow().date()
+    return list(
+        db.session.scalars(
+            select(Order.id).where(
+                Order.process.in_(list(processes)),
+                Order.status.in_(OPEN_FOR_QUOTES),
+                Order.due_date > today,
+            )
+        )
+    )
+
+
+def refresh_affected_matches(
+    *, listing_id: int | None = None, machine_id: int | None = None, company_id: int | None = None
+) -> int:
+    """Recompute the open orders a change to a listing, a machine or a company can re-rank.
+
+    Those are the open orders in the processes of the listings concerned (a company's record or
+    certificates reach all of its listings). Returns how many orders were recomputed.
+    """
+    listings = select(CapacityListing.id)
+    if listing_id is not None:
+        listings = listings.where(CapacityListing.id == listing_id)
+    elif machine_id is not None:
+        listings = listings.where(CapacityListing.machine_id == machine_id)
+    elif company_id is not None:
+        listings = listings.where(CapacityListing.company_id == company_id)
+    else:
+        return 0
+    processes = db.session.scalars(
+        select(ListingProcess.process).where(ListingProcess.listing_id.in_(listings)).distinct()
+    ).all()
+    order_ids = open_orders_for_processes(processes)
+    for order_id in order_ids:
+        refresh_matches(order_id)
+    return len(order_ids)

@@ -1,0 +1,568 @@
+"""Which capacity can serve an order, and how well: feasibility, ranking, explanations. Pure.
+
+Services describe an order as `OrderNeeds` and each candidate capacity listing as an `Offer` (plain
+values read from the database); `rank_offers` returns the feasible offers best first, each with the
+contribution of every criterion in words, and the excluded ones counted by reason.
+
+Explanations are message ids (marked with `N_`) and parameters, translated when shown, so a
+stored ranking reads in whichever language its reader uses.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from core.errors import InvalidInput
+from core.translatable import N_
+from matching.geo import GeoPoint, distance_km
+
+# Indicative rates to compare prices quoted in different currencies; never used to move money.
+REFERENCE_CNY_PER_UNIT = {"CNY": 1.0, "USD": 7.10, "EUR": 7.75}
+
+# Without a buyer's estimate, machine-minutes per piece for a ~100 mm part, and setup hours per
+# batch, by process family: rough shop-floor figures that only order the candidates.
+FAMILY_MINUTES_PER_PIECE = {
+    "machining": 12.0,
+    "sheet_metal": 2.5,
+    "molding_casting": 1.0,
+    "additive": 45.0,
+    "surface_treatment": 0.8,
+    "forging": 0.6,
+    "assembly": 6.0,
+    "inspection": 4.0,
+}
+FAMILY_SETUP_HOURS = {
+    "machining": 3.0,
+    "sheet_metal": 1.5,
+    "molding_casting": 6.0,
+    "additive": 0.5,
+    "surface_treatment": 1.0,
+    "forging": 4.0,
+    "assembly": 2.0,
+    "inspection": 1.0,
+}
+REFERENCE_PART_MM = 100.0
+
+# Track records are shrunk toward the platform's typical shop: a supplier with two good jobs is
+# not yet better than one with two hundred good jobs. PRIOR_WEIGHT is worth that many packages.
+PRIOR_WEIGHT = 5.0
+PRIOR_ON_TIME = 0.85
+PRIOR_QUALITY = 0.90
+PRIOR_RATING = 4.0
+
+CREDIT_BAND_SCORES = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.35, "E": 0.1}
+FULL_SLACK_DAYS = 14.0  # finishing two weeks early is as safe as it gets
+HALF_SCORE_KM = 400.0  # a supplier this far away scores half on proximity
+# Expected cost of lateness as a share of the price, at certain lateness.
+LATENESS_COST_SHARE = 0.2
+
+MAX_WEIGHT = 10.0
+
+
+class WeightGroup(StrEnum):
+    """What a buyer can weight: the four things buyers trade against each other."""
+
+    COST = "cost"
+    QUALITY = "quality"
+    SPEED = "speed"
+    PROXIMITY = "proximity"
+
+
+class Criterion(StrEnum):
+    PRICE = "price"
+    LEAD_TIME = "lead_time"
+    TRACK_RECORD = "track_record"
+    CREDIT = "credit"
+    DISTANCE = "distance"
+    IDLE_CAPACITY = "idle_capacity"
+
+
+# Each criterion's share of its group's weight; idle capacity carries the platform's own small,
+# fixed preference for machines that would otherwise stand still.
+CRITERION_GROUP: dict[Criterion, tuple[WeightGroup | None, float]] = {
+    Criterion.PRICE: (WeightGroup.COST, 1.0),
+    Criterion.LEAD_TIME: (WeightGroup.SPEED, 1.0),
+    Criterion.TRACK_RECORD: (WeightGroup.QUALITY, 0.75),
+    Criterion.CREDIT: (WeightGroup.QUALITY, 0.25),
+    Criterion.DISTANCE: (WeightGroup.PROXIMITY, 1.0),
+    Criterion.IDLE_CAPACITY: (None, 0.5),
+}
+
+CRITERION_LABELS = {
+    Criterion.PRICE: N_("Price"),
+    Criterion.LEAD_TIME: N_("Lead time"),
+    Criterion.TRACK_RECORD: N_("Track record"),
+    Criterion.CREDIT: N_("Credit"),
+    Criterion.DISTANCE: N_("Distance"),
+    Criterion.IDLE_CAPACITY: N_("Idle capacity"),
+}
+
+
+class InvalidWeights(InvalidInput):
+    code = "invalid-weights"
+    message = N_("Each weight must be between 0 and %(max)d, and at least one above 0.")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much the buyer cares about each group, 0 to 10 each; only the proportions matter."""
+
+    cost: float = 4.0
+    quality: float = 3.0
+    speed: float = 2.0
+    proximity: float = 1.0
+
+    def __post_init__(self) -> None:
+        for group in WeightGroup:
+            value = getattr(self, group.value)
+            if not (isinstance(value, int | float) and math.isfinite(value)):
+                raise InvalidWeights(field=group.value, max=int(MAX_WEIGHT))
+            if not 0 <= value <= MAX_WEIGHT:
+                raise InvalidWeights(field=group.value, max=int(MAX_WEIGHT))
+        if self.cost + self.quality + self.speed + self.proximity <= 0:
+            raise InvalidWeights(field="cost", max=int(MAX_WEIGHT))
+
+    def of(self, criterion: Criterion) -> float:
+        group, share = CRITERION_GROUP[criterion]
+        return share if group is None else share * float(getattr(self, group.value))
+
+    def as_dict(self) -> dict[str, float]:
+        return {group.value: float(getattr(self, group.value)) for group in WeightGroup}
+
+
+@dataclass(frozen=True)
+class OrderNeeds:
+    """What an order asks of a supplier, as plain values."""
+
+    order_id: int
+    buyer_company_id: int
+    process: str
+    family: str
+    material: str
+    any_material: bool
+    quantity: int
+    min_lot: int
+    splittable: bool
+    tolerance_mm: float
+    part_size_mm: tuple[int, int, int]
+    certifications: frozenset[str]
+    due_date: date
+    currency: str
+    target_unit_price: float | None = None
+    delivery: GeoPoint | None = None
+    minutes_per_piece: float | None = None
+
+    @property
+    def hours_per_piece(self) -> float:
+        """Machine-hours one piece takes: the buyer's estimate, else the family's rough figure."""
+        if self.minutes_per_piece:
+            return self.minutes_per_piece / 60
+        volume = max(1, self.part_size_mm[0] * self.part_size_mm[1] * self.part_size_mm[2])
+        size_factor = min(5.0, max(0.3, (volume / REFERENCE_PART_MM**3) ** (1 / 3)))
+        return FAMILY_MINUTES_PER_PIECE.get(self.family, 10.0) * size_factor / 60
+
+    @property
+    def setup_hours(self) -> float:
+        return FAMILY_SETUP_HOURS.get(self.family, 2.0)
+
+    def hours_for(self, quantity: int) -> float:
+        """Machine-hours a supplier needs for `quantity` pieces, setup included."""
+        return self.setup_hours + quantity * self.hours_per_piece
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    completed_packages: int
+    on_time_rate: float | None
+    quality_acceptance_rate: float | None
+    average_rating: float | None
+    ratings_count: int
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One capacity listing and what is known of its company, as plain values."""
+
+    listing_id: int
+    company_id: int
+    company_name: str
+    active: bool
+    processes: frozenset[str]
+    materials: frozenset[str]
+    tolerance_mm: float | None  # None: no machine named, no tolerance to check
+    envelope_mm: tuple[int, int, int] | None
+    certifications: Mapping[str, date]  # standard -> valid until (latest certificate)
+    free_hours: float  # hours a new booking due on the order's due date could take
+    offered_hours: float  # hours the calendar offers from today to the due date
+    daily_hours: float  # average offered hours per calendar day
+    price_amount: float
+    price_currency: str
+    price_unit: str  # machine_hour | piece | value
+    lead_time_days: int
+    track_record: TrackRecord | None = None
+    credit_band: str | None = None
+    location: GeoPoint | None = None
+    city: str = ""
+
+
+class ExclusionReason(StrEnum):
+    INACTIVE = "inactive"
+    OWN_COMPANY = "own_company"
+    PROCESS = "process"
+    MATERIAL = "material"
+    TOLERANCE = "tolerance"
+    ENVELOPE = "envelope"
+    CERTIFICATION_MISSING = "certification_missing"
+    CERTIFICATION_EXPIRED = "certification_expired"
+    LEAD_TIME = "lead_time"
+    NO_FREE_HOURS = "no_free_hours"
+
+
+EXCLUSION_MESSAGES = {
+    ExclusionReason.INACTIVE: N_("%(count)d are paused, full or closed"),
+    ExclusionReason.OWN_COMPANY: N_("%(count)d belong to your own company"),
+    ExclusionReason.PROCESS: N_("%(count)d do not offer this process"),
+    ExclusionReason.MATERIAL: N_("%(count)d do not work this material"),
+    ExclusionReason.TOLERANCE: N_("%(count)d cannot hold the tolerance"),
+    ExclusionReason.ENVELOPE: N_("%(count)d have machines too small for the part"),
+    ExclusionReason.CERTIFICATION_MISSING: N_("%(count)d lack %(detail)s"),
+    ExclusionReason.CERTIFICATION_EXPIRED: N_("%(count)d hold an expired %(detail)s"),
+    ExclusionReason.LEAD_TIME: N_("%(count)d need more lead time than the due date allows"),
+    ExclusionReason.NO_FREE_HOURS: N_("%(count)d have no free hours before the due date"),
+}
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    reason: ExclusionReason
+    detail: str = ""  # the certification concerned, where there is one
+
+
+def max_quantity(needs: OrderNeeds, offer: Offer) -> int:
+    """The most pieces the offer's free hours before the due date can make (capped at the order)."""
+    room = offer.free_hours - needs.setup_hours
+    if room <= 0:
+        return 0
+    return min(needs.quantity, int(room / needs.hours_per_piece + 1e-9))
+
+
+def exclusions(needs: OrderNeeds, offer: Offer, today: date) -> list[Exclusion]:
+    """Every reason the offer cannot serve the order; empty when it can."""
+    found: list[Exclusion] = []
+    if not offer.active:
+        found.append(Exclusion(ExclusionReason.INACTIVE))
+    if offer.company_id == needs.buyer_company_id:
+        found.append(Exclusion(ExclusionReason.OWN_COMPANY))
+    if needs.process not in offer.processes:
+        found.append(Exclusion(ExclusionReason.PROCESS))
+    if not needs.any_material and needs.material not in offer.materials:
+        found.append(Exclusion(ExclusionReason.MATERIAL))
+    if offer.tolerance_mm is not None and offer.tolerance_mm > needs.tolerance_mm + 1e-9:
+        found.append(Exclusion(ExclusionReason.TOLERANCE))
+    if offer.envelope_mm is not None and not _fits_envelope(needs.part_size_mm, offer.envelope_mm):
+        found.append(Exclusion(ExclusionReason.ENVELOPE))
+    for standard in sorted(needs.certifications):
+        valid_until = offer.certifications.get(standard)
+        if valid_until is None:
+            found.append(Exclusion(ExclusionReason.CERTIFICATION_MISSING, standard))
+        elif valid_until < today:
+            found.append(Exclusion(ExclusionReason.CERTIFICATION_EXPIRED, standard))
+    if (needs.due_date - today).days < offer.lead_time_days:
+        found.append(Exclusion(ExclusionReason.LEAD_TIME))
+    least = needs.min_lot if needs.splittable else needs.quantity
+    if max_quantity(needs, offer) < least:
+        found.append(Exclusion(ExclusionReason.NO_FREE_HOURS))
+    return found
+
+
+def _fits_envelope(part: tuple[int, int, int], envelope: tuple[int, int, int]) -> bool:
+    # A part may be turned on the table: compare sorted sides.
+    return all(p <= e for p, e in zip(sorted(part), sorted(envelope), strict=True))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A sentence with its parameters; translated when shown."""
+
+    message: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class Contribution:
+    criterion: Criterion
+    score: float  # 0..1, how good the offer is on this criterion
+    weight: float  # this criterion's share of the total weight, 0..1
+    points: float  # score × weight × 100: what it adds to the total
+    explanation: Explanation
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "criterion": self.criterion.value,
+            "score": round(self.score, 4),
+            "weight": round(self.weight, 4),
+            "points": round(self.points, 2),
+            **self.explanation.as_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class RankedOffer:
+    offer: Offer
+    score: float  # 0..100
+    max_quantity: int
+    unit_price: float | None  # estimated, in the order's currency; None when priced on quotation
+    lateness_risk: float  # 0..1
+    setup_cost: float | None  # in the order's currency
+    contributions: tuple[Contribution, ...]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    ranked: list[RankedOffer]
+    excluded: Counter[Exclusion]
+    considered: int
+
+    def exclusion_summary(self) -> list[dict[str, Any]]:
+        """The exclusions counted by reason (and certification), most frequent first."""
+        return [
+            {"reason": exclusion.reason.value, "detail": exclusion.detail, "count": count}
+            for exclusion, count in sorted(
+                self.excluded.items(), key=lambda item: (-item[1], item[0].reason, item[0].detail)
+            )
+        ]
+
+
+def convert(amount: float, from_currency: str, to_currency: str) -> float:
+    """Convert at the indicative reference rates (for comparing offers only)."""
+    if from_currency == to_currency:
+        return amount
+    return amount * REFERENCE_CNY_PER_UNIT[from_currency] / REFERENCE_CNY_PER_UNIT[to_currency]
+
+
+def estimate_unit_price(needs: OrderNeeds, offer: Offer, quantity: int) -> float | None:
+    """The price per piece the offer implies for `quantity` pieces, setup spread over them."""
+    if quantity < 1:
+        return None
+    if offer.price_unit == "machine_hour":
+        per_piece = offer.price_amount * needs.hours_for(quantity) / quantity
+    elif offer.price_unit == "piece":
+        per_piece = offer.price_amount
+    else:  # billed on the order's value: only a quote can say
+        return None
+    return convert(per_piece, offer.price_currency, needs.currency)
+
+
+def marginal_unit_cost(needs: OrderNeeds, offer: Offer) -> float | None:
+    """What one more piece costs at the offer, setup aside, in the order's currency."""
+    if offer.price_unit == "machine_hour":
+        per_piece = offer.price_amount * needs.hours_per_piece
+    elif offer.price_unit == "piece":
+        per_piece = offer.price_amount
+    else:
+        return None
+    return convert(per_piece, offer.price_currency, needs.currency)
+
+
+def setup_cost(needs: OrderNeeds, offer: Offer) -> float | None:
+    """What one setup costs at the offer: setup hours at its hourly rate.
+
+    A price per piece already carries the setup, so it adds nothing there.
+    """
+    if offer.price_unit == "machine_hour":
+        return convert(offer.price_amount * needs.setup_hours, offer.price_currency, needs.currency)
+    if offer.price_unit == "piece":
+        return 0.0
+    return None
+
+
+def shrunk_track_record(record: TrackRecord | None) -> tuple[float, float, float, int]:
+    """On-time rate, acceptance rate and rating (1..5) pulled toward the platform's priors."""
+    n = record.completed_packages if record else 0
+    ratings = record.ratings_count if record else 0
+
+    def shrink(rate: float | None, prior: float, count: int) -> float:
+        if rate is None or count == 0:
+            return prior
+        return (count * rate + PRIOR_WEIGHT * prior) / (count + PRIOR_WEIGHT)
+
+    on_time = shrink(record.on_time_rate if record else None, PRIOR_ON_TIME, n)
+    quality = shrink(record.quality_acceptance_rate if record else None, PRIOR_QUALITY, n)
+    rating = shrink(record.average_rating if record else None, PRIOR_RATING, ratings)
+    return on_time, quality, rating, n
+
+
+def slack_days(needs: OrderNeeds, offer: Offer, quantity: int, today: date) -> float:
+    """Days between the likely finish (lead time plus working the hours) and the due date."""
+    working_days = needs.hours_for(quantity) / max(offer.daily_hours, 0.1)
+    return (needs.due_date - today).days - offer.lead_time_days - working_days
+
+
+def lateness_risk(on_time: float, slack: float) -> float:
+    """Chance of lateness: the supplier's (shrunk) record, worse when little time is left."""
+    time_factor = min(1.0, max(0.0, (slack + 1) / (FULL_SLACK_DAYS / 2)))
+    return 1 - on_time * time_factor
+
+
+def rank_offers(
+    needs: OrderNeeds, offers: Iterable[Offer], weights: Weights, today: date
+) -> Ranking:
+    """Rank the feasible offers, best first; count the others by reason of exclusion."""
+    excluded: Counter[Exclusion] = Counter()
+    feasible: list[tuple[Offer, int, float | None]] = []
+    considered = 0
+    for offer in offers:
+        considered += 1
+        reasons = exclusions(needs, offer, today)
+        if reasons:
+            excluded.update(set(reasons))
+            continue
+        quantity = max_quantity(needs, offer)
+        share = quantity if needs.splittable else needs.quantity
+        feasible.append((offer, quantity, estimate_unit_price(needs, offer, share)))
+
+    known_prices = [price for _, _, price in feasible if price is not None]
+    reference = needs.target_unit_price or (
+        statistics.median(known_prices) if known_prices else None
+    )
+    ranked = [
+        _score(needs, offer, quantity, price, reference, weights, today)
+        for offer, quantity, price in feasible
+    ]
+    ranked.sort(key=lambda item: (-item.score, item.offer.listing_id))
+    return Ranking(ranked, excluded, considered)
+
+
+def _score(
+    needs: OrderNeeds,
+    offer: Offer,
+    quantity: int,
+    price: float | None,
+    reference: float | None,
+    weights: Weights,
+    today: date,
+) -> RankedOffer:
+    share = quantity if needs.splittable else needs.quantity
+    scored: list[tuple[Criterion, float, Explanation]] = []
+
+    if price is not None and reference:
+        ratio = price / reference
+        difference = round(abs(1 - ratio) * 100)
+        if needs.target_unit_price and ratio <= 1:
+            text = N_("About %(price)s per piece, %(percent)d%% below your target.")
+        elif needs.target_unit_price:
+            text = N_("About %(price)s per piece, %(percent)d%% above your target.")
+        elif ratio <= 1:
+            text = N_("About %(price)s per piece, %(percent)d%% below the median offer.")
+        else:
+            text = N_("About %(price)s per piece, %(percent)d%% above the median offer.")
+        params = {"price": _money(price, needs.currency), "percent": difference}
+        scored.append((Criterion.PRICE, _clamp(1.5 - ratio), Explanation(text, params)))
+    else:
+        scored.append(
+            (Criterion.PRICE, 0.5, Explanation(N_("Priced on quotation: no estimate yet.")))
+        )
+
+    on_time, quality, rating, completed = shrunk_track_record(offer.track_record)
+    slack = slack_days(needs, offer, share, today)
+    if slack >= 0:
+        text = N_("Likely to finish about %(days)d days before the due date.")
+    else:
+        text = N_("Tight: may finish about %(days)d days after the due date.")
+    scored.append(
+        (
+            Criterion.LEAD_TIME,
+            _clamp(slack / FULL_SLACK_DAYS),
+            Explanation(text, {"days": round(abs(slack))}),
+        )
+    )
+
+    record_score = 0.4 * on_time + 0.4 * quality + 0.2 * (rating - 1) / 4
+    if completed:
+        text = N_(
+            "%(completed)d packages: %(on_time)d%% on time, %(quality)d%% accepted, "
+            "rated %(rating)s of 5 (shrunk toward the platform average while history is short)."
+        )
+        params: dict[str, Any] = {
+            "completed": completed,
+            "on_time": round(on_time * 100),
+            "quality": round(quality * 100),
+            "rating": f"{rating:.1f}",
+        }
+    else:
+        text, params = N_("No finished packages yet: scored at the platform average."), {}
+    scored.append((Criterion.TRACK_RECORD, record_score, Explanation(text, params)))
+
+    if offer.credit_band in CREDIT_BAND_SCORES:
+        scored.append(
+            (
+                Criterion.CREDIT,
+                CREDIT_BAND_SCORES[offer.credit_band],
+                Explanation(N_("Credit band %(band)s."), {"band": offer.credit_band}),
+            )
+        )
+
+    if offer.location is not None and needs.delivery is not None:
+        kilometres = distance_km(offer.location, needs.delivery)
+        scored.append(
+            (
+                Criterion.DISTANCE,
+                1 / (1 + kilometres / HALF_SCORE_KM),
+                Explanation(
+                    N_("About %(km)d km from the delivery city (%(city)s)."),
+                    {"km": round(kilometres), "city": offer.city},
+                ),
+            )
+        )
+
+    utilization = 1 - offer.free_hours / offer.offered_hours if offer.offered_hours > 0 else 1.0
+    utilization = _clamp(utilization)
+    scored.append(
+        (
+            Criterion.IDLE_CAPACITY,
+            1 - utilization,
+            Explanation(
+                N_("%(free)d%% of its hours before the due date are still free."),
+                {"free": round((1 - utilization) * 100)},
+            ),
+        )
+    )
+
+    total_weight = sum(weights.of(criterion) for criterion, _, _ in scored)
+    contributions = tuple(
+        Contribution(
+            criterion,
+            score,
+            weights.of(criterion) / total_weight,
+            score * weights.of(criterion) / total_weight * 100,
+            explanation,
+        )
+        for criterion, score, explanation in scored
+    )
+    return RankedOffer(
+        offer=offer,
+        score=round(sum(c.points for c in contributions), 2),
+        max_quantity=quantity,
+        unit_price=price,
+        lateness_risk=lateness_risk(on_time, slack),
+        setup_cost=setup_cost(needs, offer),
+        contributions=contributions,
+    )
+
+
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+def _money(amount: float, currency: str) -> str:
+    return f"{currency} {amount:,.2f}"
