@@ -82,7 +82,7 @@ def plan_split(
 
     n = len(usable)
     capacity = np.array([min(o.capacity, quantity) for o in usable], dtype=float)
-    cost = np.concatenate([[o.unit_cost for o in usable], [o.setup_cost for o in usable]])
+    costs = np.concatenate([[o.unit_cost for o in usable], [o.setup_cost for o in usable]])
     ones, eye = np.ones((1, n)), identity(n, format="csr")
     rows = vstack(
         [
@@ -96,7 +96,7 @@ def plan_split(
     lower = np.concatenate([[quantity], np.full(n, -np.inf), np.zeros(n), [0]])
     upper = np.concatenate([[quantity], np.zeros(n), np.full(n, np.inf), [max_suppliers]])
     result = milp(
-        cost,
+        costs,
         constraints=LinearConstraint(rows, lower, upper),
         integrality=np.ones(2 * n),
         bounds=Bounds(np.zeros(2 * n), np.concatenate([capacity, np.ones(n)])),

@@ -453,91 +453,16 @@ def _score(
     today: date,
 ) -> RankedOffer:
     share = quantity if needs.splittable else needs.quantity
-    scored: list[tuple[Criterion, float, Explanation]] = []
-
-    if price is not None and reference:
-        ratio = price / reference
-        difference = round(abs(1 - ratio) * 100)
-        if needs.target_unit_price and ratio <= 1:
-            text = N_("About %(price)s per piece, %(percent)d%% below your target.")
-        elif needs.target_unit_price:
-            text = N_("About %(price)s per piece, %(percent)d%% above your target.")
-        elif ratio <= 1:
-            text = N_("About %(price)s per piece, %(percent)d%% below the median offer.")
-        else:
-            text = N_("About %(price)s per piece, %(percent)d%% above the median offer.")
-        params = {"price": _money(price, needs.currency), "percent": difference}
-        scored.append((Criterion.PRICE, _clamp(1.5 - ratio), Explanation(text, params)))
-    else:
-        scored.append(
-            (Criterion.PRICE, 0.5, Explanation(N_("Priced on quotation: no estimate yet.")))
-        )
-
     on_time, quality, rating, completed = shrunk_track_record(offer.track_record)
     slack = slack_days(needs, offer, share, today)
-    if slack >= 0:
-        text = N_("Likely to finish about %(days)d days before the due date.")
-    else:
-        text = N_("Tight: may finish about %(days)d days after the due date.")
-    scored.append(
-        (
-            Criterion.LEAD_TIME,
-            _clamp(slack / FULL_SLACK_DAYS),
-            Explanation(text, {"days": round(abs(slack))}),
-        )
-    )
-
-    record_score = 0.4 * on_time + 0.4 * quality + 0.2 * (rating - 1) / 4
-    if completed:
-        text = N_(
-            "%(completed)d packages: %(on_time)d%% on time, %(quality)d%% accepted, "
-            "rated %(rating)s of 5 (shrunk toward the platform average while history is short)."
-        )
-        params: dict[str, Any] = {
-            "completed": completed,
-            "on_time": round(on_time * 100),
-            "quality": round(quality * 100),
-            "rating": f"{rating:.1f}",
-        }
-    else:
-        text, params = N_("No finished packages yet: scored at the platform average."), {}
-    scored.append((Criterion.TRACK_RECORD, record_score, Explanation(text, params)))
-
-    if offer.credit_band in CREDIT_BAND_SCORES:
-        scored.append(
-            (
-                Criterion.CREDIT,
-                CREDIT_BAND_SCORES[offer.credit_band],
-                Explanation(N_("Credit band %(band)s."), {"band": offer.credit_band}),
-            )
-        )
-
-    if offer.location is not None and needs.delivery is not None:
-        kilometres = distance_km(offer.location, needs.delivery)
-        scored.append(
-            (
-                Criterion.DISTANCE,
-                1 / (1 + kilometres / HALF_SCORE_KM),
-                Explanation(
-                    N_("About %(km)d km from the delivery city (%(city)s)."),
-                    {"km": round(kilometres), "city": offer.city},
-                ),
-            )
-        )
-
-    utilization = 1 - offer.free_hours / offer.offered_hours if offer.offered_hours > 0 else 1.0
-    utilization = _clamp(utilization)
-    scored.append(
-        (
-            Criterion.IDLE_CAPACITY,
-            1 - utilization,
-            Explanation(
-                N_("%(free)d%% of its hours before the due date are still free."),
-                {"free": round((1 - utilization) * 100)},
-            ),
-        )
-    )
-
+    scored = [
+        _price_criterion(needs, price, reference),
+        _lead_time_criterion(slack),
+        _track_record_criterion(on_time, quality, rating, completed),
+        *_credit_criterion(offer),
+        *_distance_criterion(needs, offer),
+        _idle_capacity_criterion(offer),
+    ]
     total_weight = sum(weights.of(criterion) for criterion, _, _ in scored)
     contributions = tuple(
         Contribution(
@@ -558,6 +483,94 @@ def _score(
         setup_cost=setup_cost(needs, offer),
         contributions=contributions,
     )
+
+
+Scored = tuple[Criterion, float, Explanation]
+
+
+def _price_criterion(needs: OrderNeeds, price: float | None, reference: float | None) -> Scored:
+    if price is None or not reference:
+        return Criterion.PRICE, 0.5, Explanation(N_("Priced on quotation: no estimate yet."))
+    ratio = price / reference
+    if needs.target_unit_price and ratio <= 1:
+        text = N_("About %(price)s per piece, %(percent)d%% below your target.")
+    elif needs.target_unit_price:
+        text = N_("About %(price)s per piece, %(percent)d%% above your target.")
+    elif ratio <= 1:
+        text = N_("About %(price)s per piece, %(percent)d%% below the median offer.")
+    else:
+        text = N_("About %(price)s per piece, %(percent)d%% above the median offer.")
+    params = {"price": _money(price, needs.currency), "percent": round(abs(1 - ratio) * 100)}
+    return Criterion.PRICE, _clamp(1.5 - ratio), Explanation(text, params)
+
+
+def _lead_time_criterion(slack: float) -> Scored:
+    if slack >= 0:
+        text = N_("Likely to finish about %(days)d days before the due date.")
+    else:
+        text = N_("Tight: may finish about %(days)d days after the due date.")
+    return (
+        Criterion.LEAD_TIME,
+        _clamp(slack / FULL_SLACK_DAYS),
+        Explanation(text, {"days": round(abs(slack))}),
+    )
+
+
+# Beyond this many packages the prior hardly moves the rates: no need to mention it.
+SHORT_HISTORY = 20
+
+
+def _track_record_criterion(
+    on_time: float, quality: float, rating: float, completed: int
+) -> Scored:
+    score = 0.4 * on_time + 0.4 * quality + 0.2 * (rating - 1) / 4
+    if not completed:
+        text = N_("No finished packages yet: scored at the platform average.")
+        return Criterion.TRACK_RECORD, score, Explanation(text)
+    if completed < SHORT_HISTORY:
+        text = N_(
+            "%(completed)d packages: %(on_time)d%% on time, %(quality)d%% accepted, rated "
+            "%(rating)s of 5 (pulled toward the platform average while the history is short)."
+        )
+    else:
+        text = N_(
+            "%(completed)d packages: %(on_time)d%% on time, %(quality)d%% accepted, rated "
+            "%(rating)s of 5."
+        )
+    params = {
+        "completed": completed,
+        "on_time": round(on_time * 100),
+        "quality": round(quality * 100),
+        "rating": f"{rating:.1f}",
+    }
+    return Criterion.TRACK_RECORD, score, Explanation(text, params)
+
+
+def _credit_criterion(offer: Offer) -> list[Scored]:
+    if offer.credit_band not in CREDIT_BAND_SCORES:
+        return []
+    explanation = Explanation(N_("Credit band %(band)s."), {"band": offer.credit_band})
+    return [(Criterion.CREDIT, CREDIT_BAND_SCORES[offer.credit_band], explanation)]
+
+
+def _distance_criterion(needs: OrderNeeds, offer: Offer) -> list[Scored]:
+    if offer.location is None or needs.delivery is None:
+        return []
+    kilometres = distance_km(offer.location, needs.delivery)
+    explanation = Explanation(
+        N_("About %(km)d km from the delivery city (%(city)s)."),
+        {"km": round(kilometres), "city": offer.city},
+    )
+    return [(Criterion.DISTANCE, 1 / (1 + kilometres / HALF_SCORE_KM), explanation)]
+
+
+def _idle_capacity_criterion(offer: Offer) -> Scored:
+    used = _clamp(1 - offer.free_hours / offer.offered_hours) if offer.offered_hours > 0 else 1.0
+    explanation = Explanation(
+        N_("%(free)d%% of its hours before the due date are still free."),
+        {"free": round((1 - used) * 100)},
+    )
+    return Criterion.IDLE_CAPACITY, 1 - used, explanation
 
 
 def _clamp(value: float) -> float:

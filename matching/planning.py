@@ -23,8 +23,6 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_array
 
-from matching.gap import GapInstance, solve_gap
-
 # What a piece nobody makes costs the plan, as a multiple of its dearest feasible price.
 UNASSIGNED_PENALTY_FACTOR = 10.0
 DEFAULT_PENALTY_PER_PIECE = 1_000.0
@@ -117,6 +115,10 @@ def _plan_whole(
     time_limit: float,
     started: float,
 ) -> BatchPlan:
+    # Imported here: the solver loads numba and compiles its kernels, which web workers that
+    # never plan whole orders should not pay for at start-up.
+    from matching.gap import GapInstance, solve_gap
+
     m, n = len(factories), len(orders)
     dummy = m  # the "unassigned" agent: takes anything, at the penalty
     costs = np.zeros((m + 1, n))
@@ -161,121 +163,171 @@ def _plan_whole(
     )
 
 
+# Rounding loses pieces where real setups outgrow the relaxation's share of them; the pieces still
+# missing are planned again, by the relaxation of what is left, a few times.
+SPLIT_ROUNDS = 3
+
+
 def _plan_split(
     orders: Sequence[PlanOrder], factories: Sequence[PlanFactory], started: float
 ) -> BatchPlan:
-    # Columns: one per (order, choice) pair, then one "unmet" column per order.
-    pairs = [
-        (j, choice)
-        for j, order in enumerate(orders)
-        for choice in order.choices
-        if choice.max_quantity >= (order.min_lot if order.splittable else order.quantity)
-    ]
-    k, n, m = len(pairs), len(orders), len(factories)
-    cost = np.empty(k + n)
-    upper = np.empty(k + n)
-    rows_order, rows_factory, factory_use = [], [], []
-    for column, (j, choice) in enumerate(pairs):
-        order = orders[j]
-        cap = max(1, min(choice.max_quantity, order.quantity))
-        cost[column] = choice.unit_cost + choice.setup_cost / cap
-        upper[column] = min(choice.max_quantity, order.quantity)
-        rows_order.append(j)
-        rows_factory.append(choice.factory)
-        factory_use.append(order.hours_per_piece + order.setup_hours / cap)
-    for j, order in enumerate(orders):
-        cost[k + j] = order.penalty_per_piece
-        upper[k + j] = order.quantity
-
-    columns = np.arange(k)
-    equality = coo_array(
-        (
-            np.ones(k + n),
-            (
-                np.concatenate([rows_order, np.arange(n)]),
-                np.concatenate([columns, k + np.arange(n)]),
-            ),
-        ),
-        shape=(n, k + n),
-    ).tocsr()
-    capacity = coo_array((factory_use, (rows_factory, columns)), shape=(m, k + n)).tocsr()
-    result = linprog(
-        cost,
-        A_ub=capacity,
-        b_ub=np.array([f.capacity_hours for f in factories], dtype=float),
-        A_eq=equality,
-        b_eq=np.array([o.quantity for o in orders], dtype=float),
-        bounds=np.column_stack([np.zeros(k + n), upper]),
-        method="highs",
-    )
-    lower_bound = float(result.fun) if result.status == 0 else None
-    fractional = result.x if result.x is not None else np.zeros(k + n)
-
     free = np.array([f.capacity_hours for f in factories], dtype=float)
     placed: dict[tuple[int, int], int] = {}  # (order index, factory index) -> pieces
-    by_order: dict[int, list[tuple[PlanChoice, float]]] = {}
-    for column, (j, choice) in enumerate(pairs):
-        by_order.setdefault(j, []).append((choice, fractional[column]))
-    # Whole orders first, biggest first, each where the relaxation put most of it and it fits;
-    # split orders then fill around them with their relaxed shares, rounded down.
-    whole = sorted(
-        (j for j, order in enumerate(orders) if not order.splittable),
-        key=lambda j: -orders[j].hours_for(orders[j].quantity),
-    )
-    for j in whole:
-        order, hours = orders[j], orders[j].hours_for(orders[j].quantity)
-        fitting = [
-            (choice, amount)
-            for choice, amount in by_order.get(j, [])
-            if choice.max_quantity >= order.quantity and free[choice.factory] >= hours - 1e-9
-        ]
-        if fitting:
-            choice, _ = max(fitting, key=lambda item: (item[1], -item[0].unit_cost))
-            placed[(j, choice.factory)] = order.quantity
-            free[choice.factory] -= hours
-    for j, order in enumerate(orders):
-        if not order.splittable:
-            continue
-        kept = [(choice, int(amount + 1e-6)) for choice, amount in by_order.get(j, [])]
-        for choice, pieces in sorted(kept, key=lambda item: -item[1]):
-            # Real setups cost more hours than the relaxation spread over the share: shrink
-            # a share that no longer fits rather than lose it.
-            room = int((free[choice.factory] - order.setup_hours) / order.hours_per_piece + 1e-9)
-            pieces = min(pieces, room)
-            if pieces >= order.min_lot:
-                placed[(j, choice.factory)] = pieces
-                free[choice.factory] -= order.hours_for(pieces)
+    lower_bound = None
+    for round_number in range(SPLIT_ROUNDS):
+        missing = _missing(orders, placed)
+        if not missing:
+            break
+        amounts, bound = _relaxation(orders, missing, placed, free)
+        if round_number == 0:
+            lower_bound = bound  # the first relaxation is of the whole problem
+        if not _place_rounded(orders, missing, amounts, placed, free):
+            break
     _place_the_rest(orders, placed, free)
 
-    shares, unassigned, objective = [], {}, 0.0
+    shares, objective = [], 0.0
     choice_of = {(j, c.factory): c for j, order in enumerate(orders) for c in order.choices}
     for (j, i), pieces in sorted(placed.items()):
         choice = choice_of[(j, i)]
         share_cost = choice.unit_cost * pieces + choice.setup_cost
         shares.append(PlannedShare(orders[j].key, factories[i].key, pieces, share_cost))
         objective += share_cost
-    made = dict.fromkeys(range(len(orders)), 0)
-    for (j, _), pieces in placed.items():
-        made[j] += pieces
-    for j, order in enumerate(orders):
-        missing = order.quantity - made[j]
-        if missing:
-            unassigned[order.key] = missing
-            objective += missing * order.penalty_per_piece
+    unassigned = {orders[j].key: pieces for j, pieces in _missing(orders, placed).items()}
+    objective += sum(orders[j].penalty_per_piece * p for j, p in _missing(orders, placed).items())
     return BatchPlan(
         PlanMode.SPLIT, tuple(shares), unassigned, objective, lower_bound, _since(started)
     )
+
+
+def _missing(orders: Sequence[PlanOrder], placed: dict[tuple[int, int], int]) -> dict[int, int]:
+    made = dict.fromkeys(range(len(orders)), 0)
+    for (j, _), pieces in placed.items():
+        made[j] += pieces
+    return {
+        j: order.quantity - made[j] for j, order in enumerate(orders) if made[j] < order.quantity
+    }
+
+
+def _relaxation(
+    orders: Sequence[PlanOrder],
+    missing: dict[int, int],
+    placed: dict[tuple[int, int], int],
+    free: np.ndarray,
+) -> tuple[dict[tuple[int, int], float], float | None]:
+    """Solve the LP relaxation for the missing pieces; return pieces per (order, factory).
+
+    A new share's setup (cost and hours) is spread over the most it could take — the standard
+    relaxation of a fixed charge — while topping up a share already placed costs no new setup.
+    Unmet pieces cost the order's penalty, so the LP is always feasible and its optimum (on the
+    first round, when nothing is placed) is a lower bound of every plan.
+    """
+    keys: list[tuple[int, int]] = []
+    cost, upper, use = [], [], []
+    for j, wanted in missing.items():
+        order = orders[j]
+        least = order.min_lot if order.splittable else order.quantity
+        for choice in order.choices:
+            already = placed.get((j, choice.factory), 0)
+            room = min(choice.max_quantity - already, wanted)
+            if room <= 0 or (not already and choice.max_quantity < least):
+                continue
+            spread = 0 if already else room
+            keys.append((j, choice.factory))
+            cost.append(choice.unit_cost + (choice.setup_cost / spread if spread else 0.0))
+            use.append(order.hours_per_piece + (order.setup_hours / spread if spread else 0.0))
+            upper.append(room)
+    k, rows = len(keys), list(missing)
+    row_of = {j: r for r, j in enumerate(rows)}
+    n, m = len(rows), len(free)
+    order_rows = np.array([row_of[j] for j, _ in keys] + list(range(n)), dtype=int)
+    factory_rows = np.array([i for _, i in keys], dtype=int)
+    penalties = [orders[j].penalty_per_piece for j in rows]
+    equality = coo_array((np.ones(k + n), (order_rows, np.arange(k + n))), shape=(n, k + n)).tocsr()
+    capacity = coo_array((use, (factory_rows, np.arange(k))), shape=(m, k + n)).tocsr()
+    result = linprog(
+        np.array(cost + penalties),
+        A_ub=capacity,
+        b_ub=np.maximum(free, 0.0),
+        A_eq=equality,
+        b_eq=np.array([missing[j] for j in rows], dtype=float),
+        bounds=np.column_stack([np.zeros(k + n), np.array(upper + [missing[j] for j in rows])]),
+        method="highs",
+    )
+    if result.x is None:
+        return {}, None
+    return dict(zip(keys, result.x[:k].tolist(), strict=True)), float(result.fun)
+
+
+def _place_rounded(
+    orders: Sequence[PlanOrder],
+    missing: dict[int, int],
+    amounts: dict[tuple[int, int], float],
+    placed: dict[tuple[int, int], int],
+    free: np.ndarray,
+) -> bool:
+    """Place the relaxed shares, rounded down and within the hours left; return if any was."""
+    by_order: dict[int, list[tuple[int, float]]] = {}
+    for (j, i), amount in amounts.items():
+        by_order.setdefault(j, []).append((i, amount))
+    most = {(j, c.factory): c.max_quantity for j in missing for c in orders[j].choices}
+    progress = False
+    # Whole orders first, biggest first, each where the relaxation put most of it and it fits;
+    # split orders then fill around them.
+    whole = sorted(
+        (j for j in missing if not orders[j].splittable),
+        key=lambda j: -orders[j].hours_for(orders[j].quantity),
+    )
+    for j in whole:
+        order, hours = orders[j], orders[j].hours_for(orders[j].quantity)
+        fitting = [
+            (amount, i)
+            for i, amount in by_order.get(j, [])
+            if most[(j, i)] >= order.quantity and free[i] >= hours - 1e-9
+        ]
+        if fitting:
+            _, i = max(fitting)
+            placed[(j, i)] = order.quantity
+            free[i] -= hours
+            progress = True
+    for j in missing:
+        order = orders[j]
+        if not order.splittable:
+            continue
+        wanted = missing[j]
+        for i, pieces in _round_shares(by_order.get(j, []), wanted):
+            already = placed.get((j, i), 0)
+            setup = 0.0 if already else order.setup_hours
+            room = int((free[i] - setup) / order.hours_per_piece + 1e-9)
+            pieces = min(pieces, room, wanted)
+            if pieces >= (1 if already else order.min_lot):
+                placed[(j, i)] = already + pieces
+                free[i] -= setup + pieces * order.hours_per_piece
+                wanted -= pieces
+                progress = True
+    return progress
+
+
+def _round_shares(amounts: list[tuple[int, float]], wanted: int) -> list[tuple[int, int]]:
+    """Round an order's relaxed shares to whole pieces that still add up (largest remainder)."""
+    floors = [(i, int(amount + 1e-6), amount - int(amount + 1e-6)) for i, amount in amounts]
+    short = min(wanted, round(sum(amount for _, amount in amounts))) - sum(f for _, f, _ in floors)
+    by_remainder = sorted(range(len(floors)), key=lambda k: -floors[k][2])
+    extra = set(by_remainder[: max(0, short)])
+    rounded = [(i, f + (k in extra)) for k, (i, f, _) in enumerate(floors)]
+    return sorted(rounded, key=lambda item: -item[1])
 
 
 def _place_the_rest(
     orders: Sequence[PlanOrder], placed: dict[tuple[int, int], int], free: np.ndarray
 ) -> None:
     """Put each order's pieces not yet placed on its cheapest choices with hours left."""
-    made = dict.fromkeys(range(len(orders)), 0)
-    for (j, _), pieces in placed.items():
-        made[j] += pieces
-    for j, order in enumerate(orders):
-        missing = order.quantity - made[j]
+    factories_of: dict[int, list[int]] = {}
+    for j, i in placed:
+        factories_of.setdefault(j, []).append(i)
+    for j, missing in _missing(orders, placed).items():
+        order = orders[j]
+        if not order.splittable and missing < order.quantity:
+            continue  # a whole order placed in part cannot happen; nothing to add
         for choice in sorted(order.choices, key=lambda c: (c.unit_cost, c.factory)):
             if missing <= 0:
                 break
@@ -284,14 +336,42 @@ def _place_the_rest(
             room = int((free[choice.factory] - setup) / order.hours_per_piece + 1e-9)
             pieces = min(missing, room, choice.max_quantity - already)
             least = 1 if already else (order.min_lot if order.splittable else order.quantity)
-            if not order.splittable and already == 0 and made[j] > 0:
-                continue
             if pieces < least:
                 continue
+            if not already:
+                factories_of.setdefault(j, []).append(choice.factory)
             placed[(j, choice.factory)] = already + pieces
             free[choice.factory] -= setup + pieces * order.hours_per_piece
             missing -= pieces
-            made[j] += pieces
+        if 0 < missing < order.min_lot and order.splittable and factories_of.get(j):
+            _open_share_from_largest(order, j, missing, factories_of[j], placed, free)
+
+
+def _open_share_from_largest(
+    order: PlanOrder,
+    j: int,
+    missing: int,
+    factories: list[int],
+    placed: dict[tuple[int, int], int],
+    free: np.ndarray,
+) -> None:
+    """Fewer pieces are missing than a minimum lot: open a share of one lot at a factory with
+    room and take the difference off the order's largest share, if that stays a lot itself."""
+    largest, donor = max((placed[(j, i)], i) for i in factories)
+    moved = order.min_lot - missing
+    if largest - moved < order.min_lot:
+        return
+    hours = order.hours_for(order.min_lot)
+    for choice in sorted(order.choices, key=lambda c: (c.unit_cost, c.factory)):
+        i = choice.factory
+        if (j, i) in placed or choice.max_quantity < order.min_lot or free[i] < hours - 1e-9:
+            continue
+        placed[(j, i)] = order.min_lot
+        free[i] -= hours
+        placed[(j, donor)] = largest - moved
+        free[donor] += moved * order.hours_per_piece
+        factories.append(i)
+        return
 
 
 def _since(started: float) -> float:
