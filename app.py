@@ -63,12 +63,13 @@ def _register_blueprints(app: Flask) -> None:
     from core.problem import register_error_handlers
     from frontend import init_frontend
     from marketplace.api import accounts, operator
+    from marketplace.matching_api import matching_api
     from marketplace.production_api import capacity_api, orders_api, packages_api, taxonomy_api
 
     api = init_api(app)
     api.register_blueprint(accounts)
     api.register_blueprint(operator)
-    production = (taxonomy_api, capacity_api, orders_api, packages_api)
+    production = (taxonomy_api, capacity_api, orders_api, packages_api, matching_api)
     for blueprint in production:
         api.register_blueprint(blueprint)
     init_frontend(app)

@@ -45,6 +45,8 @@ MAX_QUOTE_VALIDITY_DAYS = 180
 # A listing covers at most two years, so it cannot have more exceptional days than that.
 MAX_LISTING_EXCEPTIONS = 731
 MAX_NOTE = 1000
+MIN_MINUTES_PER_PIECE = Decimal("0.01")
+MAX_MINUTES_PER_PIECE = Decimal("100000")
 
 PROCESS_CODES = tuple(TAXONOMY.processes)
 MATERIAL_CODES = tuple(TAXONOMY.materials)
@@ -347,6 +349,18 @@ class OrderSchema(ApiSchema):
         metadata={"description": "Whether several suppliers may share the quantity"}
     )
     min_lot = _count(metadata={"description": "The smallest share one supplier may get"})
+    minutes_per_piece = _decimal(
+        2,
+        MIN_MINUTES_PER_PIECE,
+        MAX_MINUTES_PER_PIECE,
+        allow_none=True,
+        metadata={
+            "description": (
+                "Your estimate of machine-minutes per piece (matching guesses from the part's "
+                "size without it)"
+            )
+        },
+    )
     status = ma.fields.Enum(OrderStatus, by_value=True, dump_only=True)
     published_at = ma.fields.AwareDateTime(dump_only=True)
     created_at = ma.fields.AwareDateTime(dump_only=True)

@@ -210,6 +210,7 @@ class Offer:
     credit_band: str | None = None
     location: GeoPoint | None = None
     city: str = ""
+    title: str = ""
 
 
 class ExclusionReason(StrEnum):
@@ -558,7 +559,7 @@ def _distance_criterion(needs: OrderNeeds, offer: Offer) -> list[Scored]:
         return []
     kilometres = distance_km(offer.location, needs.delivery)
     explanation = Explanation(
-        N_("About %(km)d km from the delivery city (%(city)s)."),
+        N_("In %(city)s, about %(km)d km from the delivery city."),
         {"km": round(kilometres), "city": offer.city},
     )
     return [(Criterion.DISTANCE, 1 / (1 + kilometres / HALF_SCORE_KM), explanation)]

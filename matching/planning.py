@@ -106,7 +106,7 @@ def plan_batch(
         return BatchPlan(mode, (), {}, 0.0, 0.0, 0.0)
     if mode is PlanMode.WHOLE:
         return _plan_whole(orders, factories, time_limit, started)
-    return _plan_split(orders, factories, started)
+    return _plan_split(orders, factories, time_limit, started)
 
 
 def _plan_whole(
@@ -169,7 +169,10 @@ SPLIT_ROUNDS = 3
 
 
 def _plan_split(
-    orders: Sequence[PlanOrder], factories: Sequence[PlanFactory], started: float
+    orders: Sequence[PlanOrder],
+    factories: Sequence[PlanFactory],
+    time_limit: float,
+    started: float,
 ) -> BatchPlan:
     free = np.array([f.capacity_hours for f in factories], dtype=float)
     placed: dict[tuple[int, int], int] = {}  # (order index, factory index) -> pieces
@@ -178,7 +181,10 @@ def _plan_split(
         missing = _missing(orders, placed)
         if not missing:
             break
-        amounts, bound = _relaxation(orders, missing, placed, free)
+        left = time_limit - (time.perf_counter() - started)
+        if left <= 0:
+            break
+        amounts, bound = _relaxation(orders, missing, placed, free, left)
         if round_number == 0:
             lower_bound = bound  # the first relaxation is of the whole problem
         if not _place_rounded(orders, missing, amounts, placed, free):
@@ -213,6 +219,7 @@ def _relaxation(
     missing: dict[int, int],
     placed: dict[tuple[int, int], int],
     free: np.ndarray,
+    time_limit: float,
 ) -> tuple[dict[tuple[int, int], float], float | None]:
     """Solve the LP relaxation for the missing pieces; return pieces per (order, factory).
 
@@ -252,10 +259,13 @@ def _relaxation(
         b_eq=np.array([missing[j] for j in rows], dtype=float),
         bounds=np.column_stack([np.zeros(k + n), np.array(upper + [missing[j] for j in rows])]),
         method="highs",
+        options={"time_limit": time_limit},
     )
     if result.x is None:
         return {}, None
-    return dict(zip(keys, result.x[:k].tolist(), strict=True)), float(result.fun)
+    # Stopped by the clock, the LP's value bounds nothing; its point is still worth rounding.
+    bound = float(result.fun) if result.status == 0 else None
+    return dict(zip(keys, result.x[:k].tolist(), strict=True)), bound
 
 
 def _place_rounded(

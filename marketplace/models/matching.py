@@ -28,7 +28,7 @@ class MatchRun(Base):
     # [{"reason": ..., "detail": ..., "count": ...}], most frequent first
     exclusions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     # {"shares": [{"listing_id", "company_id", "quantity", "unit_price"}], "total_cost",
-    #  "optimal", "coverable"} or None when the candidates cannot cover the order
+    #  "currency", "optimal"} or None when the candidates cannot cover the order
     proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

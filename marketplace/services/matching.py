@@ -20,6 +20,7 @@ from sqlalchemy import Select, delete, func, select
 from core.auth import Principal
 from core.db import db, utcnow
 from core.errors import InvalidInput, PermissionDenied
+from core.money import Currency
 from core.translatable import N_
 from core.unit_of_work import unit_of_work
 from marketplace.capacity import Booking, WeeklyCalendar, free_hours_before
@@ -54,6 +55,7 @@ from matching.domain import (
     Ranking,
     TrackRecord,
     Weights,
+    convert,
     marginal_unit_cost,
     rank_offers,
 )
@@ -151,6 +153,7 @@ class ListingFacts:
             track_record=self.track_record,
             location=locate_city(self.city),
             city=self.city,
+            title=self.title,
         )
 
 
@@ -457,7 +460,7 @@ def get_matches(principal: Principal, order_id: int, weights: Weights | None = N
 
 
 def _require_open(order: Order) -> None:
-    if order.status not in OPEN_FOR_QUOTES:
+    if order.status not in OPEN_FOR_QUOTES or order.due_date <= utcnow().date():
         raise OrderNotOpen(N_("Matches are shown while an order takes quotes."))
 
 
@@ -465,7 +468,7 @@ def _candidate(rank: int, item: RankedOffer) -> Candidate:
     return Candidate(
         rank=rank,
         listing_id=item.offer.listing_id,
-        listing_title="",
+        listing_title=item.offer.title,
         company_id=item.offer.company_id,
         company_name=item.offer.company_name,
         city=item.offer.city,
@@ -536,6 +539,9 @@ def accept_proposal(principal: Principal, order_id: int) -> list[QuoteInvitation
     Raises:
         OrderNotFound / NotYourOrder; OrderNotOpen; InvalidInput when there is no proposal.
     """
+    if db.session.get(MatchRun, order_id) is None:  # not ranked yet: rank it now, as a view would
+        _require_open(_buyer_order(principal, order_id))
+        refresh_matches(order_id)
     with unit_of_work() as session:
         order = _buyer_order(principal, order_id, lock=True)
         _require_open(order)
@@ -579,25 +585,28 @@ def recommended_orders(principal: Principal, *, limit: int = 20) -> list[Recomme
     """Open orders the caller's listings match best, best first (one entry per order)."""
     company = acting_company(principal, CompanyRole.SUPPLIER)
     today = utcnow().date()
+    # The company's best-ranked listing on each order it is a candidate for.
+    best = (
+        select(MatchCandidate.order_id, func.min(MatchCandidate.rank).label("rank"))
+        .where(MatchCandidate.company_id == company.id)
+        .group_by(MatchCandidate.order_id)
+        .subquery()
+    )
     rows = db.session.execute(
         select(MatchCandidate, Order, CapacityListing.title, MatchRun.proposal)
+        .join(
+            best,
+            (best.c.order_id == MatchCandidate.order_id) & (best.c.rank == MatchCandidate.rank),
+        )
         .join(Order, Order.id == MatchCandidate.order_id)
         .join(MatchRun, MatchRun.order_id == MatchCandidate.order_id)
         .join(CapacityListing, CapacityListing.id == MatchCandidate.listing_id)
-        .where(
-            MatchCandidate.company_id == company.id,
-            Order.status.in_(OPEN_FOR_QUOTES),
-            Order.due_date > today,
-        )
+        .where(Order.status.in_(OPEN_FOR_QUOTES), Order.due_date > today)
         .order_by(MatchCandidate.score.desc(), MatchCandidate.order_id.desc())
-        .limit(limit * 3)
+        .limit(limit)
     ).all()
-    seen: set[int] = set()
     recommendations = []
     for candidate, order, title, proposal in rows:
-        if order.id in seen:
-            continue
-        seen.add(order.id)
         proposed = next(
             (
                 share["quantity"]
@@ -618,17 +627,20 @@ def recommended_orders(principal: Principal, *, limit: int = 20) -> list[Recomme
                 contributions=candidate.contributions,
             )
         )
-        if len(recommendations) == limit:
-            break
     return recommendations
 
 
 # --- Planning a batch ----------------------------------------------------------------------------
 
 
+# Batch plans compare costs across orders: all in one currency, at the reference rates.
+PLAN_CURRENCY = Currency.CNY
+
+
 @dataclass(frozen=True)
 class PlanResult:
     plan: BatchPlan
+    currency: Currency
     orders: dict[int, Order]
     listings: dict[int, tuple[str, int, str]]  # listing id -> (title, company id, company name)
 
@@ -677,7 +689,7 @@ def plan_open_orders(
         )
     plan_orders, factories, listings = _plan_inputs(orders, today)
     plan = plan_batch(plan_orders, factories, mode, time_limit=time_limit)
-    return PlanResult(plan, {order.id: order for order in orders}, listings)
+    return PlanResult(plan, PLAN_CURRENCY, {order.id: order for order in orders}, listings)
 
 
 def _plan_inputs(
@@ -710,11 +722,16 @@ def _plan_inputs(
                     factory_index[listing_id] = len(factories)
                     factories.append(PlanFactory(listing_id, float(free)))
                     listings[listing_id] = (fact.title, fact.company_id, fact.company_name)
+                # One currency for the whole plan, or a USD order would look 7 times cheaper.
                 choices.append(
                     PlanChoice(
                         factory=factory_index[listing_id],
-                        unit_cost=cost * (1 + LATENESS_COST_SHARE * item.lateness_risk),
-                        setup_cost=item.setup_cost or 0.0,
+                        unit_cost=convert(
+                            cost * (1 + LATENESS_COST_SHARE * item.lateness_risk),
+                            needs.currency,
+                            PLAN_CURRENCY,
+                        ),
+                        setup_cost=convert(item.setup_cost or 0.0, needs.currency, PLAN_CURRENCY),
                         max_quantity=item.max_quantity,
                     )
                 )

@@ -87,6 +87,7 @@ ORDER_FIELDS = (
     "delivery_city",
     "splittable",
     "min_lot",
+    "minutes_per_piece",
 )
 OPEN_FOR_QUOTES = (OrderStatus.PUBLISHED, OrderStatus.QUOTED)
 
@@ -114,6 +115,13 @@ def _check_order(fields: dict[str, Any]) -> None:
     if price is not None and price <= 0:
         raise InvalidInput(
             N_("The target price must be more than zero."), field="target_unit_price"
+        )
+    minutes = fields.get("minutes_per_piece")
+    # Numeric(10, 2) holds up to 99,999,999.99; beyond 100,000 minutes a piece is a typo.
+    if minutes is not None and not Decimal("0.01") <= minutes <= Decimal("100000"):
+        raise InvalidInput(
+            N_("The minutes per piece must be between 0.01 and 100,000."),
+            field="minutes_per_piece",
         )
     for standard in fields.get("required_certifications") or []:
         CertificationStandard(standard)  # the schema has checked; this guards other callers

@@ -639,6 +639,7 @@ def test_signup_accepts_the_same_form_with_the_right_check_character(client, csr
 
 INT = "int"
 DECIMAL = "decimal"
+NUMBER = "number"  # a JSON number (weights, seconds)
 CODE = "code"  # a taxonomy code
 CODES = "codes"
 HOURS = "hours"  # the 7 weekday hours
@@ -655,6 +656,7 @@ MARKET_WRONG_VALUES: dict[str, list[Any]] = {
     BOOL: WRONG_TYPES[BOOL],
     INT: ["5", 5.5, True, [5], {"n": 5}, -1, 2**63],
     DECIMAL: [True, ["1"], {"a": 1}, "abc", "NaN", "Infinity", "1e400", -1, "9" * 20],
+    NUMBER: [True, "5", ["1"], {"a": 1}, "abc", float("nan"), float("inf"), -1, 1e300],
     CODE: [5, ["cnc_turning"], "alchemy", ""],
     CODES: ["cnc_turning", 5, [5], ["alchemy"]],
     HOURS: ["8", ["8"] * 6, ["8"] * 8, ["x"] * 7, [True] * 7, ["24.01"] * 7, ["-1"] * 7],
@@ -680,6 +682,7 @@ class MarketRoute:
     nullable: frozenset[str] = frozenset()
     # Well-typed values outside what the field allows (name, value): 422 at the field.
     out_of_range: tuple[tuple[str, Any], ...] = ()
+    caller: str = "owner"  # or "operator"
 
     @property
     def id(self) -> str:
@@ -687,6 +690,9 @@ class MarketRoute:
 
     def url(self, market: Market) -> str:
         return self.path.format(**asdict(market))
+
+    def headers(self, callers: Callers) -> dict[str, str]:
+        return dict(getattr(callers, self.caller))
 
     def body(self, market: Market) -> dict[str, Any]:
         return self.valid(market) if callable(self.valid) else dict(self.valid)
@@ -758,6 +764,7 @@ ORDER_FIELDS = {
     "delivery_city": TEXT,
     "splittable": BOOL,
     "min_lot": INT,
+    "minutes_per_piece": DECIMAL,
 }
 ORDER_RANGES = (
     ("quantity", 0),
@@ -766,6 +773,9 @@ ORDER_RANGES = (
     ("part_y_mm", 50_001),
     ("due_date", _days(0)),
     ("target_unit_price", "0"),
+    ("minutes_per_piece", "0"),
+    ("minutes_per_piece", "0.001"),
+    ("minutes_per_piece", "100000.01"),
     ("min_lot", 101),
     ("delivery_city", ""),
 )
@@ -853,11 +863,11 @@ MARKET_ROUTES = [
     ),
     MarketRoute(
         "POST", "/api/v1/orders", (), _order_body, {**ORDER_FIELDS, "publish": BOOL},
-        nullable=frozenset({"target_unit_price"}), out_of_range=ORDER_RANGES,
+        nullable=frozenset({"target_unit_price", "minutes_per_piece"}), out_of_range=ORDER_RANGES,
     ),
     MarketRoute(
         "PATCH", "/api/v1/orders/{draft_order_id}", ("draft",), {"title": "Shafts, revised"},
-        ORDER_FIELDS, nullable=frozenset({"target_unit_price"}),
+        ORDER_FIELDS, nullable=frozenset({"target_unit_price", "minutes_per_piece"}),
         out_of_range=(*ORDER_RANGES[:-2], ("delivery_city", "")),
     ),
     MarketRoute(
@@ -907,6 +917,23 @@ MARKET_ROUTES = [
         {"quality": INT, "delivery": INT, "communication": INT, "comment": TEXT},
         out_of_range=(("quality", 0), ("delivery", 6), ("communication", 0)),
     ),
+    # Cost alone is weighted, so a zero cost makes all four zero.
+    MarketRoute(
+        "PUT", "/api/v1/orders/{open_order_id}/match-weights", ("open",),
+        {"cost": 5, "quality": 0, "speed": 0, "proximity": 0},
+        {"cost": NUMBER, "quality": NUMBER, "speed": NUMBER, "proximity": NUMBER},
+        out_of_range=(("cost", 0), ("cost", 10.01), ("proximity", -0.01)),
+    ),
+    MarketRoute(
+        "POST", "/api/v1/matching/plan", ("open",),
+        lambda market: {"order_ids": [market.open_order_id], "mode": "whole", "time_limit": 5},
+        {"order_ids": IDS, "mode": ENUM, "time_limit": NUMBER},
+        out_of_range=(
+            ("order_ids", [1, 1]), ("order_ids", list(range(1, 2002))),
+            ("order_ids", [2**31 - 1]), ("time_limit", 0), ("time_limit", 30.01),
+        ),
+        caller="operator",
+    ),
 ]  # fmt: skip
 MARKET_PARAMS = [pytest.param(route, id=route.id) for route in MARKET_ROUTES]
 
@@ -939,7 +966,7 @@ def test_every_marketplace_write_route_is_swept(app):
     swept = {(route.method, route.path.split("{")[0]) for route in MARKET_ROUTES}
     served = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] not in {"capacity", "orders", "packages"}:
+        if rule.endpoint.split(".")[0] not in {"capacity", "orders", "packages", "matching"}:
             continue
         for method in rule.methods & {"POST", "PUT", "PATCH"}:
             view = app.view_functions[rule.endpoint].view_class  # type: ignore[attr-defined]
@@ -953,7 +980,9 @@ def test_every_marketplace_write_route_is_swept(app):
 @pytest.mark.parametrize("route", MARKET_PARAMS)
 def test_marketplace_valid_body_is_accepted(client, callers, market, route):
     """Control: the bodies the marketplace cases start from are themselves valid."""
-    response = send(client, route.method, route.url(market), callers.owner, json=route.body(market))
+    response = send(
+        client, route.method, route.url(market), route.headers(callers), json=route.body(market)
+    )
     assert response.status_code < 300, describe(response)
 
 
@@ -992,7 +1021,7 @@ def test_marketplace_bodies_that_are_no_json_object_are_refused(
 
     failures = []
     for case, (kwargs, statuses, pointer) in cases.items():
-        response = send(client, route.method, route.url(market), callers.owner, **kwargs)
+        response = send(client, route.method, route.url(market), route.headers(callers), **kwargs)
         if (problem := _refusal(response, statuses, pointer)) is not None:
             failures.append(f"{case}: {problem}")
 
@@ -1016,7 +1045,7 @@ def test_marketplace_bad_field_values_are_422_at_the_field(client, callers, mark
     failures = []
     for name, value in cases:
         body = {**valid, name: value}
-        response = send(client, route.method, route.url(market), callers.owner, json=body)
+        response = send(client, route.method, route.url(market), route.headers(callers), json=body)
         if (problem := _refusal(response, (422,), name)) is not None:
             failures.append(f"{name}={json.dumps(value)[:60]}: {problem}")
 
@@ -1034,7 +1063,7 @@ def test_marketplace_emoji_are_stored_exactly_or_refused_cleanly(client, callers
         if kind != TEXT:
             continue
         body = {**route.body(market), name: value}
-        response = send(client, route.method, route.url(market), callers.owner, json=body)
+        response = send(client, route.method, route.url(market), route.headers(callers), json=body)
         if response.status_code < 300:
             stored = database_state()
             if not any(value in cell for rows in stored.values() for row in rows for cell in row):
@@ -1070,6 +1099,9 @@ MARKET_ID_ROUTES = [
     ("POST", "/api/v1/packages/{id}/milestones"),
     ("POST", "/api/v1/packages/{id}/review"),
     ("GET", "/api/v1/suppliers/{id}/scorecard"),
+    ("GET", "/api/v1/orders/{id}/matches"),
+    ("PUT", "/api/v1/orders/{id}/match-weights"),
+    ("POST", "/api/v1/orders/{id}/matches/proposal/accept"),
 ]
 
 
@@ -1117,6 +1149,9 @@ def test_bad_paging_parameters_on_marketplace_lists_are_422(client, callers, pat
         ("/api/v1/orders/open", {"family": "alchemy"}, "family"),
         ("/api/v1/packages", {"as": "lender"}, "as"),
         ("/api/v1/packages", {}, "as"),
+        ("/api/v1/matching/recommended-orders", {"limit": "0"}, "limit"),
+        ("/api/v1/matching/recommended-orders", {"limit": "101"}, "limit"),
+        ("/api/v1/matching/recommended-orders", {"limit": "ten"}, "limit"),
     ],
 )
 def test_bad_marketplace_filters_are_422(client, callers, path, query, name):

@@ -10,9 +10,10 @@ member, a certification, an open invitation and API tokens (all made through fac
 real services), plus a platform operator. For a marketplace route, B also gets the records the
 route needs (`Route.needs`, built by `build_market` through the real services): machines,
 capacity, a draft order with a drawing, a published order with a rival's quote, B's quote and
-work package on a third company's orders, and a package B accepted. The checks, each route its
-own test id (and for (d)–(f) each caller too; (a) and (b) take their callers in turn on one
-world, as building the world costs far more than a request):
+work package on a third company's orders, a package B accepted, and stored matches (B's open
+order matched to the counterpart's listing, the counterpart's order to B's). The checks, each
+route its own test id (and for (d)–(f) each caller too; (a) and (b) take their callers in turn
+on one world, as building the world costs far more than a request):
 
 (a) A's owner (write and read-only tokens) and A's member aimed at B's resources get 403/404
     problem+json and B's rows stay unchanged; on the `/me` routes and the marketplace listings
@@ -22,7 +23,7 @@ world, as building the world costs far more than a request):
 (b) no, malformed, unknown, revoked or orphaned token -> 401 problem+json.
 (c) a read-only token on a write method -> 403, nothing changes.
 (d) a member on owner-only routes -> 403, nothing changes.
-(e) non-operators on /api/v1/operator/* -> 403, nothing changes.
+(e) non-operators on /api/v1/operator/* and batch planning -> 403, nothing changes.
 (f) the operator can use the operator routes; on marketplace routes it reads orders, drawings
     and packages (the services open them to operators, who resolve disputes) and changes none.
 And the positive side: B's owner (and B's member / read-only token where allowed) on B's
@@ -59,6 +60,8 @@ from marketplace.models import (
     CompanyVerificationEvent,
     Invitation,
     Machine,
+    MatchCandidate,
+    MatchRun,
     Milestone,
     Order,
     OrderAttachment,
@@ -70,6 +73,7 @@ from marketplace.models import (
 )
 from marketplace.production import Allocation
 from marketplace.services import machines, orders, packages
+from marketplace.services.matching import refresh_matches
 from marketplace.uscc import make_uscc
 from tests.factories import PASSWORD, CompanyFactory, OperatorFactory, UserFactory, principal_of
 from tests.integration.conftest import bearer, issue_token
@@ -116,6 +120,7 @@ class Market:
     package_id: int = NOWHERE  # B's work on the counterpart's order, just awarded
     accepted_package_id: int = NOWHERE  # the counterpart's work on B's order, accepted by B
     counterpart_id: int = NOWHERE  # the company on the other side of B's deals
+    matched_order_id: int = NOWHERE  # the counterpart's published order, matched to B's listing
 
 
 @dataclass
@@ -226,6 +231,8 @@ MARKET_NEEDS = {
     "quote": ("listing",),
     "package": ("quote",),
     "accepted": (),
+    "matched": ("open",),  # B's open order with its matches stored (a split is proposed)
+    "recommended": ("listing",),  # a counterpart's order that B's listing is matched to
 }
 
 
@@ -371,6 +378,14 @@ def build_market(owner: Principal, tag: str, needs: Iterable[str]) -> Market:
         ):
             packages.transition_package(actor, package.id, status)
         market.accepted_package_id = package.id
+    if "matched" in wanted:
+        refresh_matches(market.open_order_id)
+    if "recommended" in wanted:
+        matched = orders.create_order(
+            counterpart, _order_fields("counterpart order to match"), publish=True
+        )
+        market.matched_order_id = matched.id
+        refresh_matches(matched.id)
     return market
 
 
@@ -612,6 +627,41 @@ def _effect_progress(w: World, response: Any) -> None:
 
 def _effect_reviewed(w: World, response: Any) -> None:
     assert db.session.get(WorkPackage, w.market.accepted_package_id).review is not None
+
+
+MATCH_WEIGHTS = {"cost": 1.0, "quality": 2.0, "speed": 3.0, "proximity": 4.0}
+
+
+def _effect_matches_shown(w: World, response: Any) -> None:
+    document = response.get_json()
+    assert document["order_id"] == w.market.open_order_id, document
+    assert {item["company_id"] for item in document["candidates"]} == {w.market.counterpart_id}
+
+
+def _effect_weights_saved(w: World, response: Any) -> None:
+    assert db.session.get(Order, w.market.open_order_id).match_weights == MATCH_WEIGHTS
+    assert response.get_json()["weights"] == MATCH_WEIGHTS
+
+
+def _effect_proposal_accepted(w: World, response: Any) -> None:
+    invitations = db.session.execute(
+        select(QuoteInvitation.supplier_company_id, QuoteInvitation.proposed_quantity).where(
+            QuoteInvitation.order_id == w.market.open_order_id
+        )
+    ).all()
+    assert [tuple(row) for row in invitations] == [(w.market.counterpart_id, 100)]
+
+
+def _effect_recommended(w: World, response: Any) -> None:
+    document = response.get_json()
+    assert [item["order"]["id"] for item in document] == [w.market.matched_order_id], document
+    assert document[0]["listing_id"] == w.market.listing_id
+
+
+def _effect_planned(w: World, response: Any) -> None:
+    plan = response.get_json()
+    assert {share["order_id"] for share in plan["shares"]} == {w.market.open_order_id}, plan
+    assert plan["unassigned"] == [], plan
 
 
 MACHINE_BODY = {
@@ -931,6 +981,31 @@ ROUTES: list[Route] = [
         "/api/v1/suppliers/<id:company_id>/scorecard", "GET", ANY, False, 200,
         params=lambda w: {"company_id": w.b.company_id}, shared=True, operator=200,
     ),
+    # ---- Matching: an order's matches are its buyer's (operators read them, change nothing);
+    # B's open order is visible to A (a supplier), so A is told it is not its order: 403.
+    Route(
+        "/api/v1/orders/<id:order_id>/matches", "GET", ANY, False, 200,
+        params=_open_order, needs=("matched",), operator=200, effect=_effect_matches_shown,
+    ),
+    Route(
+        "/api/v1/orders/<id:order_id>/match-weights", "PUT", ANY, True, 200,
+        params=_open_order, needs=("matched",), body=MATCH_WEIGHTS, operator=403,
+        effect=_effect_weights_saved,
+    ),
+    Route(
+        "/api/v1/orders/<id:order_id>/matches/proposal/accept", "POST", ANY, True, 200,
+        params=_open_order, needs=("matched",), operator=403, effect=_effect_proposal_accepted,
+    ),
+    # A supplier's own recommendations; the operator belongs to no company.
+    Route(
+        "/api/v1/matching/recommended-orders", "GET", ANY, False, 200,
+        needs=("recommended",), operator=404, effect=_effect_recommended,
+    ),
+    # Planning only computes (nothing is booked), so a read-only operator token may plan.
+    Route(
+        "/api/v1/matching/plan", "POST", OPERATOR, False, 200,
+        body={"mode": "split", "time_limit": 5}, needs=("open",), effect=_effect_planned,
+    ),
 ]  # fmt: skip
 
 ROUTE_IDS = [route.id for route in ROUTES]
@@ -1028,6 +1103,11 @@ def _market_state(company_id: int) -> dict[str, list[tuple]]:
         "packages": _rows(WorkPackage, WorkPackage.id.in_(own_packages)),
         "milestones": _rows(Milestone, Milestone.package_id.in_(own_packages)),
         "reviews": _rows(Review, Review.package_id.in_(own_packages)),
+        "match_runs": _rows(MatchRun, MatchRun.order_id.in_(own_orders)),
+        "match_candidates": _rows(
+            MatchCandidate,
+            (MatchCandidate.company_id == company_id) | MatchCandidate.order_id.in_(own_orders),
+        ),
     }
 
 
@@ -1236,9 +1316,16 @@ def test_non_operators_are_refused_operator_routes(client, world, route, actor):
     assert database_state() == before
 
 
+# Operator-only routes that belong with their subject rather than under /api/v1/operator/.
+OPERATOR_ROUTES_ELSEWHERE = {"/api/v1/matching/plan"}
+
+
 def test_operator_routes_are_all_under_the_operator_prefix():
     for route in ROUTES:
-        assert (route.access == OPERATOR) == route.rule.startswith("/api/v1/operator/"), route.id
+        elsewhere = route.rule in OPERATOR_ROUTES_ELSEWHERE
+        assert (route.access == OPERATOR) == (
+            route.rule.startswith("/api/v1/operator/") or elsewhere
+        ), route.id
 
 
 @pytest.mark.parametrize(
