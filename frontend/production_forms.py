@@ -24,6 +24,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import NumberInput
 
 from core.db import utcnow
 from core.money import Currency
@@ -38,7 +39,10 @@ from marketplace.production import (
     MIN_TOLERANCE_MM,
     RATE_UNIT_LABELS,
 )
+from marketplace.services.matching import MAX_PLAN_SECONDS
 from marketplace.taxonomy import TAXONOMY
+from matching.domain import MAX_WEIGHT
+from matching.planning import PlanMode
 
 CURRENCIES = [(currency.value, currency.value) for currency in Currency]
 MONEY_STEP = {"step": "0.01", "min": "0.01", "inputmode": "decimal"}
@@ -47,6 +51,10 @@ HOURS_STEP = {"step": "0.5", "min": "0", "max": "24", "inputmode": "decimal"}
 _DAY = {"validators": [Optional()], "render_kw": HOURS_STEP}
 # What buyers and suppliers pass for an empty "no single machine" choice.
 NO_MACHINE = 0
+# The buyer's estimate of machine-minutes per piece (the order service checks the same range).
+MIN_MINUTES_PER_PIECE = Decimal("0.01")
+MAX_MINUTES_PER_PIECE = Decimal(100_000)
+WEIGHT_INPUT = NumberInput(step="0.5", min=0, max=int(MAX_WEIGHT))
 
 
 def plain(value: Decimal | None) -> Decimal | None:
@@ -276,6 +284,16 @@ class OrderForm(FlaskForm):
         render_kw={"min": 1},
         description=_l("When split, no supplier gets fewer pieces than this."),
     )
+    minutes_per_piece = DecimalField(
+        _l("Machine-minutes per piece"),
+        places=None,
+        validators=[Optional(), NumberRange(MIN_MINUTES_PER_PIECE, MAX_MINUTES_PER_PIECE)],
+        render_kw={"step": "0.01", "min": "0.01", "max": "100000", "inputmode": "decimal"},
+        description=_l(
+            "Optional: your estimate of the machine time one piece takes. It sharpens the "
+            "matching: suppliers are checked for enough free hours and priced on it."
+        ),
+    )
     file = FileField(
         _l("Drawing"),
         description=_l("PDF, STEP, DXF, PNG or JPEG, up to 20 MB. You can add more later."),
@@ -303,6 +321,46 @@ class NoteForm(FlaskForm):
 class AwardForm(FlaskForm):
     # The quantities come from "quantity-<quote id>" inputs; errors about the award land here.
     allocations = HiddenField()
+
+
+class MatchWeightsForm(FlaskForm):
+    """How much the buyer cares about each group, 0 to 10; the range is checked by `Weights`."""
+
+    cost = DecimalField(_l("Cost"), places=None, validators=[InputRequired()], widget=WEIGHT_INPUT)
+    quality = DecimalField(
+        _l("Quality"), places=None, validators=[InputRequired()], widget=WEIGHT_INPUT
+    )
+    speed = DecimalField(
+        _l("Speed"), places=None, validators=[InputRequired()], widget=WEIGHT_INPUT
+    )
+    proximity = DecimalField(
+        _l("Proximity"), places=None, validators=[InputRequired()], widget=WEIGHT_INPUT
+    )
+
+    def group_fields(self) -> list:
+        return [self.cost, self.quality, self.speed, self.proximity]
+
+
+PLAN_MODES = {
+    PlanMode.WHOLE: _l("Whole orders: each order goes to one supplier"),
+    PlanMode.SPLIT: _l("Split orders: splittable orders may be shared out"),
+}
+
+
+class PlanForm(FlaskForm):
+    mode = RadioField(
+        _l("Plan"),
+        choices=[(mode.value, label) for mode, label in PLAN_MODES.items()],
+        default=PlanMode.WHOLE.value,
+        validators=[InputRequired()],
+    )
+    time_limit = IntegerField(
+        _l("Time limit (seconds)"),
+        default=5,
+        validators=[InputRequired(), NumberRange(1, int(MAX_PLAN_SECONDS))],
+        render_kw={"min": 1, "max": int(MAX_PLAN_SECONDS), "step": 1},
+        description=_l("The solver stops after this long with the best plan it has found."),
+    )
 
 
 class MilestoneForm(FlaskForm):

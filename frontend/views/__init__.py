@@ -11,6 +11,7 @@ def register_views(blueprint: Blueprint) -> None:
         auth,
         buyer,
         company,
+        matching,
         operator,
         packages,
         pages,
@@ -28,5 +29,6 @@ def register_views(blueprint: Blueprint) -> None:
         supplier,
         buyer,
         packages,
+        matching,
     ):
         module.register(blueprint)

@@ -17,11 +17,13 @@ from frontend.production_forms import (
     AwardForm,
     DrawingForm,
     InviteSupplierForm,
+    MatchWeightsForm,
     NoteForm,
     OrderForm,
     fill_taxonomy_choices,
 )
 from frontend.views.common import acting_principal, company_required
+from frontend.views.matching import match_panel
 from frontend.views.production_common import (
     ORDER_ACTIONS,
     ORDER_STATUS_LABELS,
@@ -132,6 +134,7 @@ def _order_fields(form: OrderForm) -> dict:
         "splittable": bool(form.splittable.data),
         # Without a split the minimum lot means nothing; it must still fit the quantity.
         "min_lot": form.min_lot.data if form.splittable.data else 1,
+        "minutes_per_piece": form.minutes_per_piece.data,
     }
 
 
@@ -178,11 +181,12 @@ def _after_create(order: Order, upload, *, publish: bool):
 # --- One order ------------------------------------------------------------------------------
 
 
-def _buyer_order_page(
+def buyer_order_page(
     order_id: int,
     *,
     drawing_form: DrawingForm | None = None,
     invite_form: InviteSupplierForm | None = None,
+    weights_form: MatchWeightsForm | None = None,
     status: int = 200,
 ):
     principal = acting_principal()
@@ -206,7 +210,10 @@ def _buyer_order_page(
             open_for_quotes=order.status in OPEN_FOR_QUOTES,
             drawing_form=drawing_form or DrawingForm(formdata=None),
             invite_form=invite_form or InviteSupplierForm(formdata=None),
-            invited=[services.public_company(i.supplier_company_id) for i in order.invitations],
+            invited=[
+                (services.public_company(i.supplier_company_id), i) for i in order.invitations
+            ],
+            matching=match_panel(order, form=weights_form),
             history=history_of("order", order.id),
         ),
         status,
@@ -215,7 +222,7 @@ def _buyer_order_page(
 
 @buyer_required
 def buyer_order(order_id: int):
-    return _buyer_order_page(order_id)
+    return buyer_order_page(order_id)
 
 
 @buyer_required
@@ -256,7 +263,7 @@ def upload_drawing(order_id: int):
         else:
             flash_saved(_("%(name)s is attached.", name=attachment.filename))
             return redirect(url_for("frontend.buyer_order", order_id=order_id) + "#drawings")
-    return _buyer_order_page(order_id, drawing_form=form, status=422)
+    return buyer_order_page(order_id, drawing_form=form, status=422)
 
 
 @company_required
@@ -310,7 +317,7 @@ def invite_supplier(order_id: int):
         for message in form.supplier_id.errors:
             flash(message, "error")
         return redirect(url_for("frontend.compare_quotes", order_id=order_id))
-    return _buyer_order_page(order_id, invite_form=form, status=422)
+    return buyer_order_page(order_id, invite_form=form, status=422)
 
 
 # --- Comparing quotes and the award ---------------------------------------------------------

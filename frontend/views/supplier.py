@@ -51,7 +51,7 @@ from marketplace.lifecycle import (
     QuoteStatus,
     allowed_transitions,
 )
-from marketplace.models import CapacityListing, Machine, Order, Quote
+from marketplace.models import CapacityListing, Machine, Order, Quote, QuoteInvitation
 from marketplace.production import RateUnit
 from marketplace.services import machines as machine_service
 from marketplace.services import orders as order_service
@@ -494,6 +494,10 @@ def _quote_listings(order: Order) -> list[tuple[CapacityListing, Decimal]]:
     ]
 
 
+def _own_invitation(order: Order, company_id: int | None) -> QuoteInvitation | None:
+    return next((i for i in order.invitations if i.supplier_company_id == company_id), None)
+
+
 def _quote_form(order: Order, quote: Quote | None, listings, *, formdata: bool) -> QuoteForm:
     form = QuoteForm() if formdata else QuoteForm(obj=quote, formdata=None)
     form.listing_id.choices = [
@@ -509,6 +513,10 @@ def _quote_form(order: Order, quote: Quote | None, listings, *, formdata: bool) 
     ]
     if not formdata and quote is None:
         form.prefill(order, listings[0][0] if listings else None)
+        invitation = _own_invitation(order, acting_principal().company_id)
+        if invitation is not None and invitation.proposed_quantity:
+            # The buyer proposed a share of a split: quote for that unless told otherwise.
+            form.quantity.data = invitation.proposed_quantity
     elif not formdata:
         form.unit_price.data = plain(quote.unit_price)
         form.machine_hours.data = plain(quote.machine_hours)
@@ -535,6 +543,7 @@ def _supplier_order_page(order_id: int, *, form: QuoteForm | None = None, status
             "supplier/order.html",
             order=order,
             quote=quote,
+            invitation=_own_invitation(order, principal.company_id),
             form=form if may_quote else None,
             listings=listings,
             withdrawable=withdrawable,

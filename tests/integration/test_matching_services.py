@@ -41,7 +41,9 @@ def run_matching_messages() -> list[str]:
     """Do what the relay and worker would: run the pending matching-related messages."""
     ran = []
     for message in db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None)).order_by(OutboxMessage.id)
+        select(OutboxMessage)
+        .where(OutboxMessage.dispatched_at.is_(None))
+        .order_by(OutboxMessage.id)
     ).all():
         message.dispatched_at = utcnow()
         db.session.commit()
