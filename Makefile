@@ -32,7 +32,7 @@ translations: $(BIN)/.requirements
 	$(BIN)/pybabel compile --use-fuzzy -d $(TRANSLATIONS) --statistics 2>&1 | tail -n 1
 
 extract-messages: $(BIN)/.requirements
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k lazy_gettext -o $(TRANSLATIONS)/messages.pot \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k NP_:1,2 -k lazy_gettext -o $(TRANSLATIONS)/messages.pot \
 	  --no-location --sort-output --project ShareFab app.py config core frontend marketplace \
 	  matching finance ledger
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching \

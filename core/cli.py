@@ -96,6 +96,9 @@ def serve_command(host: str, port: int, workers: int) -> None:
             str(workers),
             "--bind",
             f"{host}:{port}",
+            # An operator's batch plan may solve for 30 s on top of loading: above the default 30 s.
+            "--timeout",
+            "120",
             "--access-logfile",
             "-",
             "app:create_app()",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, gettext, ngettext
 from flask_login import current_user
 
 # Locale code -> name shown in the language switch (each in its own language).
@@ -45,3 +48,25 @@ def select_timezone() -> str | None:
 
 def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def translate(
+    message: str, params: Mapping[str, Any] | None = None, plural: str | None = None
+) -> str:
+    """A stored message (marked with N_ or NP_) in the reader's language, parameters filled in.
+
+    A pair takes its count from `params["count"]`. A translation whose placeholders went wrong
+    falls back to the English text rather than costing the reader the whole page.
+    """
+    values = dict(params or {})
+    english = message if plural is None or values.get("count") == 1 else plural
+    try:
+        if plural is not None:  # Flask-Babel fills in the variables itself here
+            return ngettext(message, plural, int(values.get("count", 0)), **values)
+        text = gettext(message)
+        return text % values if values else text
+    except (KeyError, TypeError, ValueError):
+        try:
+            return english % values if values else english
+        except (KeyError, TypeError, ValueError):
+            return english

@@ -8,3 +8,8 @@ finds it, and views or error handlers translate it with `gettext` when a request
 def N_(message: str) -> str:
     """Mark `message` for extraction; return it unchanged."""
     return message
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural pair for extraction; translated with the count in `%(count)d`."""
+    return singular, plural

@@ -7,7 +7,6 @@ caller's language, so a stored ranking reads in whichever language its reader us
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any
@@ -17,6 +16,7 @@ from flask_babel import gettext
 
 from core.api import ApiBlueprint
 from core.auth import Scope, api_auth, current_principal
+from core.i18n import translate
 from marketplace.matching_schemas import (
     MatchesSchema,
     MatchWeightsArgs,
@@ -53,18 +53,6 @@ CENT = Decimal("0.01")
 # --------------------------------------------------------------------------------------------
 
 
-def render(message: str, params: Mapping[str, Any]) -> str:
-    """Translate an engine message into the request's language and fill in its parameters."""
-    text = gettext(message)
-    if not params:
-        return text
-    try:
-        return text % params
-    except (KeyError, ValueError, TypeError):
-        # A translation whose placeholders went wrong must not cost the reader the whole ranking.
-        return message % params
-
-
 def _label(criterion: str) -> str:
     label = CRITERION_LABELS.get(criterion)
     return gettext(label) if label else criterion
@@ -75,7 +63,11 @@ def _explanations(contributions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             **contribution,
             "label": _label(contribution["criterion"]),
-            "text": render(contribution["message"], contribution.get("params") or {}),
+            "text": translate(
+                contribution["message"],
+                contribution.get("params") or {},
+                contribution.get("plural"),
+            ),
         }
         for contribution in contributions
     ]
@@ -92,9 +84,9 @@ def _with_explanations(record: Any) -> dict[str, Any]:
 def _exclusions(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rendered = []
     for exclusion in summary:
-        message = EXCLUSION_MESSAGES.get(exclusion["reason"])
+        pair = EXCLUSION_MESSAGES.get(exclusion["reason"])
         params = {"count": exclusion["count"], "detail": exclusion["detail"]}
-        text = render(message, params) if message else exclusion["reason"]
+        text = translate(pair[0], params, pair[1]) if pair else exclusion["reason"]
         rendered.append({**exclusion, "text": text})
     return rendered
 

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.errors import InvalidInput
-from core.translatable import N_
+from core.translatable import N_, NP_
 from matching.geo import GeoPoint, distance_km
 
 # Indicative rates to compare prices quoted in different currencies; never used to move money.
@@ -199,7 +199,7 @@ class Offer:
     tolerance_mm: float | None  # None: no machine named, no tolerance to check
     envelope_mm: tuple[int, int, int] | None
     certifications: Mapping[str, date]  # standard -> valid until (latest certificate)
-    free_hours: float  # hours a new booking due on the order's due date could take
+    free_hours: float  # hours, after the lead time, a new booking due on the due date could take
     offered_hours: float  # hours the calendar offers from today to the due date
     daily_hours: float  # average offered hours per calendar day
     price_amount: float
@@ -211,6 +211,7 @@ class Offer:
     location: GeoPoint | None = None
     city: str = ""
     title: str = ""
+    unbooked_hours: float | None = None  # of the offered hours, those no booking takes
 
 
 class ExclusionReason(StrEnum):
@@ -226,17 +227,41 @@ class ExclusionReason(StrEnum):
     NO_FREE_HOURS = "no_free_hours"
 
 
+# Singular/plural pairs, counted by %(count)d.
 EXCLUSION_MESSAGES = {
-    ExclusionReason.INACTIVE: N_("%(count)d are paused, full or closed"),
-    ExclusionReason.OWN_COMPANY: N_("%(count)d belong to your own company"),
-    ExclusionReason.PROCESS: N_("%(count)d do not offer this process"),
-    ExclusionReason.MATERIAL: N_("%(count)d do not work this material"),
-    ExclusionReason.TOLERANCE: N_("%(count)d cannot hold the tolerance"),
-    ExclusionReason.ENVELOPE: N_("%(count)d have machines too small for the part"),
-    ExclusionReason.CERTIFICATION_MISSING: N_("%(count)d lack %(detail)s"),
-    ExclusionReason.CERTIFICATION_EXPIRED: N_("%(count)d hold an expired %(detail)s"),
-    ExclusionReason.LEAD_TIME: N_("%(count)d need more lead time than the due date allows"),
-    ExclusionReason.NO_FREE_HOURS: N_("%(count)d have no free hours before the due date"),
+    ExclusionReason.INACTIVE: NP_(
+        "%(count)d is paused, full or closed", "%(count)d are paused, full or closed"
+    ),
+    ExclusionReason.OWN_COMPANY: NP_(
+        "%(count)d belongs to your own company", "%(count)d belong to your own company"
+    ),
+    ExclusionReason.PROCESS: NP_(
+        "%(count)d does not offer this process", "%(count)d do not offer this process"
+    ),
+    ExclusionReason.MATERIAL: NP_(
+        "%(count)d does not work this material", "%(count)d do not work this material"
+    ),
+    ExclusionReason.TOLERANCE: NP_(
+        "%(count)d cannot hold the tolerance", "%(count)d cannot hold the tolerance"
+    ),
+    ExclusionReason.ENVELOPE: NP_(
+        "%(count)d has machines too small for the part",
+        "%(count)d have machines too small for the part",
+    ),
+    ExclusionReason.CERTIFICATION_MISSING: NP_(
+        "%(count)d lacks %(detail)s", "%(count)d lack %(detail)s"
+    ),
+    ExclusionReason.CERTIFICATION_EXPIRED: NP_(
+        "%(count)d holds an expired %(detail)s", "%(count)d hold an expired %(detail)s"
+    ),
+    ExclusionReason.LEAD_TIME: NP_(
+        "%(count)d needs more lead time than the due date allows",
+        "%(count)d need more lead time than the due date allows",
+    ),
+    ExclusionReason.NO_FREE_HOURS: NP_(
+        "%(count)d has no free hours before the due date",
+        "%(count)d have no free hours before the due date",
+    ),
 }
 
 
@@ -290,13 +315,21 @@ def _fits_envelope(part: tuple[int, int, int], envelope: tuple[int, int, int]) -
 
 @dataclass(frozen=True)
 class Explanation:
-    """A sentence with its parameters; translated when shown."""
+    """A sentence with its parameters; translated when shown.
+
+    A sentence about a number of things is a singular/plural pair counted by `params["count"]`.
+    """
 
     message: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    plural: str | None = None
+
+    @classmethod
+    def counted(cls, pair: tuple[str, str], **params: Any) -> Explanation:
+        return cls(pair[0], params, pair[1])
 
     def as_dict(self) -> dict[str, Any]:
-        return {"message": self.message, "params": dict(self.params)}
+        return {"message": self.message, "params": dict(self.params), "plural": self.plural}
 
 
 @dataclass(frozen=True)
@@ -494,9 +527,9 @@ def _price_criterion(needs: OrderNeeds, price: float | None, reference: float | 
         return Criterion.PRICE, 0.5, Explanation(N_("Priced on quotation: no estimate yet."))
     ratio = price / reference
     if needs.target_unit_price and ratio <= 1:
-        text = N_("About %(price)s per piece, %(percent)d%% below your target.")
+        text = N_("About %(price)s per piece, %(percent)d%% below the target price.")
     elif needs.target_unit_price:
-        text = N_("About %(price)s per piece, %(percent)d%% above your target.")
+        text = N_("About %(price)s per piece, %(percent)d%% above the target price.")
     elif ratio <= 1:
         text = N_("About %(price)s per piece, %(percent)d%% below the median offer.")
     else:
@@ -507,13 +540,19 @@ def _price_criterion(needs: OrderNeeds, price: float | None, reference: float | 
 
 def _lead_time_criterion(slack: float) -> Scored:
     if slack >= 0:
-        text = N_("Likely to finish about %(days)d days before the due date.")
+        pair = NP_(
+            "Likely to finish about %(count)d day before the due date.",
+            "Likely to finish about %(count)d days before the due date.",
+        )
     else:
-        text = N_("Tight: may finish about %(days)d days after the due date.")
+        pair = NP_(
+            "Tight: may finish about %(count)d day after the due date.",
+            "Tight: may finish about %(count)d days after the due date.",
+        )
     return (
         Criterion.LEAD_TIME,
         _clamp(slack / FULL_SLACK_DAYS),
-        Explanation(text, {"days": round(abs(slack))}),
+        Explanation.counted(pair, count=round(abs(slack))),
     )
 
 
@@ -529,22 +568,27 @@ def _track_record_criterion(
         text = N_("No finished packages yet: scored at the platform average.")
         return Criterion.TRACK_RECORD, score, Explanation(text)
     if completed < SHORT_HISTORY:
-        text = N_(
-            "%(completed)d packages: %(on_time)d%% on time, %(quality)d%% accepted, rated "
-            "%(rating)s of 5 (pulled toward the platform average while the history is short)."
+        pair = NP_(
+            "%(count)d package: %(on_time)d%% on time, %(quality)d%% accepted, rated "
+            "%(rating)s of 5 (pulled toward the platform average while the history is short).",
+            "%(count)d packages: %(on_time)d%% on time, %(quality)d%% accepted, rated "
+            "%(rating)s of 5 (pulled toward the platform average while the history is short).",
         )
     else:
-        text = N_(
-            "%(completed)d packages: %(on_time)d%% on time, %(quality)d%% accepted, rated "
-            "%(rating)s of 5."
+        pair = NP_(
+            "%(count)d package: %(on_time)d%% on time, %(quality)d%% accepted, rated "
+            "%(rating)s of 5.",
+            "%(count)d packages: %(on_time)d%% on time, %(quality)d%% accepted, rated "
+            "%(rating)s of 5.",
         )
-    params = {
-        "completed": completed,
-        "on_time": round(on_time * 100),
-        "quality": round(quality * 100),
-        "rating": f"{rating:.1f}",
-    }
-    return Criterion.TRACK_RECORD, score, Explanation(text, params)
+    explanation = Explanation.counted(
+        pair,
+        count=completed,
+        on_time=round(on_time * 100),
+        quality=round(quality * 100),
+        rating=f"{rating:.1f}",
+    )
+    return Criterion.TRACK_RECORD, score, explanation
 
 
 def _credit_criterion(offer: Offer) -> list[Scored]:
@@ -566,7 +610,8 @@ def _distance_criterion(needs: OrderNeeds, offer: Offer) -> list[Scored]:
 
 
 def _idle_capacity_criterion(offer: Offer) -> Scored:
-    used = _clamp(1 - offer.free_hours / offer.offered_hours) if offer.offered_hours > 0 else 1.0
+    unbooked = offer.free_hours if offer.unbooked_hours is None else offer.unbooked_hours
+    used = _clamp(1 - unbooked / offer.offered_hours) if offer.offered_hours > 0 else 1.0
     explanation = Explanation(
         N_("%(free)d%% of its hours before the due date are still free."),
         {"free": round((1 - used) * 100)},

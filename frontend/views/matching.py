@@ -15,8 +15,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import format_currency, format_decimal, format_percent, gettext, ngettext
 
 from core.errors import DomainError
+from core.i18n import translate
 from core.problem import domain_error_message
-from core.translatable import N_
 from frontend.production_forms import PLAN_MODES, MatchWeightsForm, NoteForm, PlanForm, plain
 from frontend.views.common import acting_principal, operator_required
 from frontend.views.production_common import (
@@ -55,34 +55,13 @@ RECOMMENDED_LIMIT = 20
 # --- Reading the engine's words ---------------------------------------------------------------
 
 
-def _translated(message: str, params: dict[str, Any]) -> str:
-    """`message` in the reader's language with its parameters; English if a translation is off."""
-    try:
-        return gettext(message) % params
-    except (KeyError, TypeError, ValueError):
-        try:
-            return message % params
-        except (KeyError, TypeError, ValueError):
-            return message
-
-
-# The engine speaks to the buyer ("your target"); a supplier reads the same facts about the buyer.
-SUPPLIER_WORDING = {
-    "About %(price)s per piece, %(percent)d%% below your target.": N_(
-        "About %(price)s per piece, %(percent)d%% below the buyer's target."
-    ),
-    "About %(price)s per piece, %(percent)d%% above your target.": N_(
-        "About %(price)s per piece, %(percent)d%% above the buyer's target."
-    ),
-}
-
-
-def explanation(contribution: dict[str, Any], audience: str = "buyer") -> str:
+def explanation(contribution: dict[str, Any]) -> str:
     """One criterion's sentence in the reader's language, e.g. "About 39 km from ..."."""
-    message = str(contribution.get("message", ""))
-    if audience == "supplier":
-        message = SUPPLIER_WORDING.get(message, message)
-    return _translated(message, dict(contribution.get("params") or {}))
+    return translate(
+        str(contribution.get("message", "")),
+        contribution.get("params") or {},
+        contribution.get("plural"),
+    )
 
 
 def criterion_label(code: str) -> str:
@@ -96,10 +75,10 @@ def exclusion_text(item: dict[str, Any]) -> str:
     """One counted reason of exclusion, e.g. "37 lack ISO 13485"."""
     params = {"count": int(item.get("count", 0)), "detail": item.get("detail") or ""}
     try:
-        message = EXCLUSION_MESSAGES[ExclusionReason(item.get("reason"))]
+        singular, plural = EXCLUSION_MESSAGES[ExclusionReason(item.get("reason"))]
     except ValueError:
         return f"{params['count']} × {item.get('reason')}"
-    return _translated(message, params)
+    return translate(singular, params, plural)
 
 
 def points(value: float | Decimal | None) -> str:

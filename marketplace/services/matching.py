@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +56,7 @@ from matching.domain import (
     TrackRecord,
     Weights,
     convert,
+    estimate_unit_price,
     marginal_unit_cost,
     rank_offers,
 )
@@ -132,7 +133,14 @@ class ListingFacts:
     track_record: TrackRecord | None = None
 
     def offer_for(self, needs: OrderNeeds, today: date) -> Offer:
-        free = free_hours_before(self.calendar, self.bookings, today, needs.due_date)
+        unbooked = free_hours_before(self.calendar, self.bookings, today, needs.due_date)
+        # Of those, only the hours after the lead time can go to the new order.
+        free = min(
+            unbooked,
+            self.calendar.hours_between(
+                today + timedelta(days=self.lead_time_days), needs.due_date
+            ),
+        )
         return Offer(
             listing_id=self.listing_id,
             company_id=self.company_id,
@@ -154,6 +162,7 @@ class ListingFacts:
             location=locate_city(self.city),
             city=self.city,
             title=self.title,
+            unbooked_hours=float(unbooked),
         )
 
 
@@ -352,25 +361,29 @@ def propose_split(needs: OrderNeeds, ranked: Sequence[RankedOffer]) -> SplitPlan
     )
 
 
-def _proposal(ranking: Ranking, plan: SplitPlan, currency: str) -> dict[str, Any] | None:
+def _proposal(needs: OrderNeeds, ranking: Ranking, plan: SplitPlan) -> dict[str, Any] | None:
+    """The proposed shares with the price each implies for its quantity, and their total."""
     if not plan.shares:
         return None
     by_listing = {item.offer.listing_id: item for item in ranking.ranked}
-    shares = []
+    shares, total = [], Decimal(0)
     for share in plan.shares:
-        item = by_listing[share.key]
+        offer = by_listing[share.key].offer
+        unit_price = estimate_unit_price(needs, offer, share.quantity)
         shares.append(
             {
                 "listing_id": share.key,
-                "company_id": item.offer.company_id,
+                "company_id": offer.company_id,
                 "quantity": share.quantity,
-                "unit_price": _money(item.unit_price),
+                "unit_price": _money(unit_price),
             }
         )
+        if unit_price is not None:
+            total += Decimal(_money(unit_price) or 0) * share.quantity
     return {
         "shares": shares,
-        "total_cost": _money(plan.total_cost),
-        "currency": currency,
+        "total_cost": str(total),
+        "currency": needs.currency,
         "optimal": plan.optimal,
     }
 
@@ -397,7 +410,7 @@ def refresh_matches(order_id: int) -> MatchRun | None:
         run.considered = ranking.considered
         run.feasible = len(ranking.ranked)
         run.exclusions = ranking.exclusion_summary()
-        run.proposal = _proposal(ranking, plan, order.currency.value)
+        run.proposal = _proposal(needs_of(order), ranking, plan)
         run.computed_at = utcnow()
         run.candidates = []
         session.add(run)
@@ -448,7 +461,7 @@ def get_matches(principal: Principal, order_id: int, weights: Weights | None = N
                 _candidate(rank, item)
                 for rank, item in enumerate(ranking.ranked[:MAX_STORED_CANDIDATES], start=1)
             ],
-            proposal=_proposal(ranking, plan, order.currency.value),
+            proposal=_proposal(needs_of(order), ranking, plan),
             stored=False,
         )
     run = db.session.get(MatchRun, order.id)

@@ -228,6 +228,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     "2",
                     "--bind",
                     f"127.0.0.1:{port}",
+                    "--timeout",
+                    "120",
                     "app:create_app()",
                 ],
                 cwd=PROJECT_ROOT,

@@ -2,10 +2,10 @@
 split, a supplier's recommended orders and an operator's batch plans.
 
 The world: two suppliers of 3-axis milling for a buyer who delivers to Suzhou. "Urumqi" is cheap
-(60 CNY a machine-hour) but 3,300 km away and has 50 hours free; "Suzhou" is dear (200 CNY) but
-in the delivery city, with hours to spare. Orders state one machine-hour a piece (60 minutes), so
-the figures below are exact: a share of q pieces takes 3 setup hours plus q hours, and Urumqi can
-make 47 pieces. Stored matches are computed on first read (no worker runs here).
+(60 CNY a machine-hour) but 3,300 km away and has 30 hours free after its 2-day lead time;
+"Suzhou" is dear (200 CNY) but in the delivery city, with hours to spare. Orders state one
+machine-hour a piece (60 minutes), so the figures below are exact: a share of q pieces takes 3
+setup hours plus q hours, and Urumqi can make 27 pieces. Stored matches are computed on first read (no worker runs here).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask_babel import gettext
 from sqlalchemy import func, select
 
 from core.auth import Scope
 from core.db import db, utcnow
+from core.i18n import translate
 from core.problem import PROBLEM_MIMETYPE
 from marketplace.models import MatchCandidate, MatchRun, Order, QuoteInvitation, User
 from marketplace.services import machines
@@ -32,7 +32,7 @@ DEFAULT_WEIGHTS = {"cost": 4.0, "quality": 3.0, "speed": 2.0, "proximity": 1.0}
 COST_ONLY = {"cost": 10.0, "quality": 0.0, "speed": 0.0, "proximity": 0.0}
 PROXIMITY_ONLY = {"cost": 0.0, "quality": 0.0, "speed": 0.0, "proximity": 10.0}
 CRITERIA = ["price", "lead_time", "track_record", "distance", "idle_capacity"]
-URUMQI_PIECES = 47  # (50 free hours - 3 setup hours) / 1 hour a piece
+URUMQI_PIECES = 27  # (30 hours after the lead time - 3 setup hours) / 1 hour a piece
 
 # --------------------------------------------------------------------------------------------
 # The world
@@ -228,7 +228,7 @@ def test_published_order_gets_ranked_suppliers_with_reasons_and_a_proposed_split
         "company_name": "Urumqi Cheap Machining",
         "city": "乌鲁木齐市",
         "max_quantity": URUMQI_PIECES,
-        "unit_price": "63.83",  # (3 + 47) hours × 60 CNY / 47 pieces
+        "unit_price": "66.67",  # (3 + 27) hours × 60 CNY / 27 pieces
     }
     assert (second["rank"], second["max_quantity"], second["unit_price"]) == (2, 100, "206.00")
     assert Decimal(first["score"]) > Decimal(second["score"])
@@ -242,7 +242,7 @@ def test_published_order_gets_ranked_suppliers_with_reasons_and_a_proposed_split
         "score": None,
         "weight": None,
         "points": None,
-        "text": "About CNY 63.83 per piece, 74% below your target.",
+        "text": "About CNY 66.67 per piece, 73% below the target price.",
     }
     assert explanation(first, "price")["score"] == 1.0
     assert explanation(first, "price")["weight"] == round(4 / 9.75, 4)
@@ -255,7 +255,7 @@ def test_published_order_gets_ranked_suppliers_with_reasons_and_a_proposed_split
     assert explanation(first, "idle_capacity")["text"] == (
         "100% of its hours before the due date are still free."
     )
-    # Urumqi's 47 pieces cost 60 CNY each, the other 53 go to Suzhou at 200.
+    # Urumqi makes its 27 pieces, the other 73 go to Suzhou: (3 + 73) × 200 / 73 = 208.22 each.
     proposal = document["proposal"]
     assert (proposal["currency"], proposal["optimal"]) == ("CNY", True)
     assert sorted(proposal["shares"], key=lambda share: share["listing_id"]) == sorted(
@@ -264,13 +264,13 @@ def test_published_order_gets_ranked_suppliers_with_reasons_and_a_proposed_split
                 "listing_id": world.urumqi.listing_id,
                 "company_id": world.urumqi.company_id,
                 "quantity": URUMQI_PIECES,
-                "unit_price": "63.83",
+                "unit_price": "66.67",
             },
             {
                 "listing_id": world.suzhou.listing_id,
                 "company_id": world.suzhou.company_id,
                 "quantity": 100 - URUMQI_PIECES,
-                "unit_price": "206.00",
+                "unit_price": "208.22",
             },
         ],
         key=lambda share: share["listing_id"],
@@ -291,11 +291,12 @@ def test_explanations_follow_the_callers_language(client, app, world):
     ).get_json()
 
     with app.app_context(), app.test_request_context(headers=chinese):
-        expected_exclusion = gettext("%(count)d lack %(detail)s") % {
-            "count": 2,
-            "detail": "ISO 13485",
-        }
-        expected_distance = gettext("In %(city)s, about %(km)d km from the delivery city.") % {
+        expected_exclusion = translate(
+            "%(count)d lacks %(detail)s",
+            {"count": 2, "detail": "ISO 13485"},
+            "%(count)d lack %(detail)s",
+        )
+        expected_distance = translate("In %(city)s, about %(km)d km from the delivery city.") % {
             "km": 0,
             "city": "苏州市",
         }
@@ -591,7 +592,7 @@ def test_suppliers_see_the_orders_their_capacity_matches(client, world):
         "listing_title": "Urumqi Cheap Machining free hours",
         "score": urumqi_candidate["score"],
         "max_quantity": URUMQI_PIECES,
-        "unit_price": "63.83",
+        "unit_price": "66.67",
         "proposed_quantity": URUMQI_PIECES,
         "explanations": urumqi_candidate["explanations"],
     }

@@ -163,7 +163,7 @@ def test_contributions_add_up_to_the_score_and_explain_every_criterion():
     price = next(c for c in ranked.contributions if c.criterion is Criterion.PRICE)
     # 150 CNY/h × (3 h setup + 200 × 0.1 h) / 200 pieces = 17.25 per piece, 14 % under 20
     assert price.explanation.message % price.explanation.params == (
-        "About CNY 17.25 per piece, 14% below your target."
+        "About CNY 17.25 per piece, 14% below the target price."
     )
 
 
