@@ -5,7 +5,8 @@ The world: two suppliers of 3-axis milling for a buyer who delivers to Suzhou. "
 (60 CNY a machine-hour) but 3,300 km away and has 30 hours free after its 2-day lead time;
 "Suzhou" is dear (200 CNY) but in the delivery city, with hours to spare. Orders state one
 machine-hour a piece (60 minutes), so the figures below are exact: a share of q pieces takes 3
-setup hours plus q hours, and Urumqi can make 27 pieces. Stored matches are computed on first read (no worker runs here).
+setup hours plus q hours, and Urumqi can make 27 pieces. Stored matches are computed on first
+read (no worker runs here).
 """
 
 from __future__ import annotations
