@@ -8,7 +8,10 @@ across several, packages in production, in quality check, shipped, delivered, ac
 reviewed, disputed and resolved, cancelled orders and packages, with milestones along the way.
 The fixed sign-ins get a hand-made share: buyer-001 has an order in every state (a split one, one
 with five quotes to compare), supplier-001 has machines, listings, quotes and packages in most
-states.
+states. Every order carries the machine-minutes per piece its quotes' hours come from; a few open
+orders (one of buyer-001's among them) are too big for any one supplier before their due date, so
+that matching proposes to split them. Last, the matches of every open order are ranked and stored,
+as the matching task would once a worker runs.
 
 How the history is made. Every change goes through the marketplace services, which check their
 rules against the clock: due dates in the future, quotes valid from today, capacity from today
@@ -20,9 +23,9 @@ completed orders that are meant to have been delivered late (`_backdate_due_date
 lateness on the clock instead would leave overdue bookings on listings for days, and the capacity
 rules count overdue work as due today, which would refuse unrelated awards on the same listings.
 
-Deterministic: one `random.Random(SEED)` walked over tuples and lists in order; dates are relative
-to the day of seeding, the structure (machines, listings, orders and their states) is the same on
-every run.
+Deterministic: one `random.Random(SEED)` walked over tuples and lists in order (and a second one
+that picks the large orders); dates are relative to the day of seeding, the structure (machines,
+listings, orders and their states) is the same on every run.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ from marketplace.services import machines as machine_services
 from marketplace.services import orders as order_services
 from marketplace.services import packages as package_services
 from marketplace.services.common import record_status
+from marketplace.services.matching import MAX_PROPOSED_SUPPLIERS, refresh_matches
 from marketplace.taxonomy import TAXONOMY
 
 SEED = 2026
@@ -93,6 +97,13 @@ BUYER_001 = "buyer-001"
 HISTORIC = ("completed", "resolved")
 # Targets whose packages are all closed by today, so their bookings no longer hold capacity.
 HISTORIC_TARGETS = (*HISTORIC, "cancelled_award")
+
+# Some open orders are too big for any one supplier, so that matching proposes splits: about
+# this share of the published ones, and buyer-001's order for this process.
+LARGE_ORDER_SHARE = 0.3
+LARGE_ORDER_FACTOR = 1.4
+LARGE_ORDER_MAX_QUANTITY = 12  # times the most pieces the part is usually ordered in
+LARGE_SHOWCASE_PROCESS = "cnc_milling_4axis"
 
 # How many orders end in each state (sums to ORDER_COUNT).
 ORDER_MIX: dict[str, int] = {
@@ -380,7 +391,7 @@ SPECIALTY_MATERIALS: dict[str, tuple[str, ...]] = {
                       "pom", "peek"),
     "injection molding": ("abs", "pc", "pa66", "pa66_gf30", "pp", "pom", "tpu"),
     "die casting": ("al_adc12", "zinc_zamak3", "mg_az91d"),
-    "sheet metal": ("steel_spcc", "steel_q235", "ss_304", "al_5052"),
+    "sheet metal": ("steel_spcc", "steel_q235", "ss_304", "al_5052", "copper_t2"),
     "electronics assembly": (),
     "moulds": ("tool_steel_p20", "tool_steel_skd11", "steel_45", "al_7075"),
     "valves": ("ss_304", "ss_316", "brass_h59", "iron_qt450", "steel_45"),
@@ -824,6 +835,32 @@ def _hours(value: float) -> Decimal:
     return max(Decimal("1"), (Decimal(str(value)) * 2).quantize(Decimal(1)) / 2)
 
 
+def _minutes_per_piece(hours: float, quantity: int) -> Decimal:
+    """Machine-minutes per piece of work taking `hours` (2 of them setup) for `quantity` pieces."""
+    minutes = Decimal(str(max(0.0, hours - 2) * 60 / quantity)).quantize(CENT, ROUND_HALF_UP)
+    return max(minutes, CENT)
+
+
+def _description(quantity: int, tolerance: Decimal, finish: tuple[str, str]) -> str:
+    return (
+        f"数量{quantity}件，公差±{tolerance} mm，{finish[0]}；每批随货提供出厂检验报告。 "
+        f"{quantity} pcs, tolerance ±{tolerance} mm, {finish[1]}; inspection report "
+        "with every shipment."
+    )
+
+
+def _calendar_hours(listing: ListingPlan, today: date, last: date) -> float:
+    """Hours a planned listing's calendar offers from `today` to `last` inclusive."""
+    start = max(today, today + timedelta(days=listing.start))
+    end = min(last, today + timedelta(days=listing.end))
+    exceptions = {row["day"]: float(row["hours"]) for row in listing.exceptions}
+    total, day = 0.0, start
+    while day <= end:
+        total += exceptions.get(day, listing.calendar.hours[day.weekday()])
+        day += timedelta(days=1)
+    return total
+
+
 def _principal(user_id: int, company_id: int | None, operator: bool = False) -> Principal:
     return Principal(
         user_id=user_id,
@@ -848,6 +885,9 @@ class _Planner:
         self.companies = {company.key: company for company in companies}
         self.suppliers: dict[str, SupplierPlan] = {}
         self.stories: list[Story] = []
+        # A stream of its own, so that choosing the large orders leaves the rest of the plan as is.
+        self.large_rng = random.Random(SEED + 2)
+        self.large_orders = 0
 
     # Suppliers
 
@@ -1116,7 +1156,8 @@ class _Planner:
         part = rng.choice(PARTS[process])
         material = rng.choice(part.materials)
         quantity = _nice(rng.randint(*part.quantity))
-        hours = 2 + quantity * rng.uniform(*part.minutes) / 60
+        minutes = rng.uniform(*part.minutes)
+        hours = 2 + quantity * minutes / 60
         hours = min(hours, hours_cap or (40 if supplier_001 == "winner" else 90))
         awarded = target not in ("draft", "published", "quoted", "cancelled_open")
         if not ends and split == 0 and awarded and target != "resolved" and rng.random() < 0.22:
@@ -1147,11 +1188,7 @@ class _Planner:
             "title": (
                 f"{part.zh}（{material_label.zh}）· {part.en.capitalize()}, {material_label.en}"
             ),
-            "description": (
-                f"数量{quantity}件，公差±{tolerance} mm，{finish[0]}；每批随货提供出厂检验报告。 "
-                f"{quantity} pcs, tolerance ±{tolerance} mm, {finish[1]}; inspection report "
-                "with every shipment."
-            ),
+            "description": _description(quantity, tolerance, finish),
             "process": process,
             "material": material,
             "quantity": quantity,
@@ -1166,6 +1203,8 @@ class _Planner:
             "delivery_city": "上海市" if foreign else company.city,
             "splittable": splittable,
             "min_lot": min_lot,
+            # The machine-minutes behind the hours the quotes carry, so that matching agrees.
+            "minutes_per_piece": _minutes_per_piece(hours, quantity),
         }
         story = Story(
             number=len(self.stories) + 1,
@@ -1178,7 +1217,78 @@ class _Planner:
             drawing=buyer == BUYER_001 or rng.random() < 0.08,
         )
         self.timeline(story, split, supplier_001, quotes, ends, late, revised, withdrawn, hours)
+        if target == "published" and (
+            (buyer == BUYER_001 and process == LARGE_SHOWCASE_PROCESS)
+            or self.large_rng.random() < LARGE_ORDER_SHARE
+        ):
+            self.enlarge(story, part, minutes, finish)
         self.stories.append(story)
+
+    def enlarge(self, story: Story, part: Part, minutes: float, finish: tuple[str, str]) -> None:
+        """Make an open order too big for any one supplier before its due date, to be split.
+
+        The order needs about LARGE_ORDER_FACTOR times the hours of the roomiest feasible
+        supplier's calendar up to the due date. It stays as it is when the five roomiest
+        together would need more than half their hours for it (their bookings take some), or
+        when that would be far more pieces than anyone orders of such a part. It asks for no
+        certificate, which the estimate of the suppliers' hours leaves out.
+        """
+        fields = story.fields
+        due = self.today + timedelta(days=story.due_offset)
+        rooms = sorted(self.calendar_hours_by_supplier(story, due).values(), reverse=True)
+        if not rooms:
+            return
+        hours = LARGE_ORDER_FACTOR * rooms[0]
+        if hours > 0.5 * sum(rooms[:MAX_PROPOSED_SUPPLIERS]):
+            return
+        quantity = _nice(int(hours * 60 / minutes))
+        if quantity > LARGE_ORDER_MAX_QUANTITY * part.quantity[1]:
+            return
+        hours = 2 + quantity * minutes / 60
+        fields["quantity"] = quantity
+        fields["splittable"] = True
+        fields["min_lot"] = max(1, _nice(quantity // 8))
+        fields["required_certifications"] = []
+        fields["description"] = _description(quantity, fields["tolerance_mm"], finish)
+        fields["minutes_per_piece"] = _minutes_per_piece(hours, quantity)
+        self.large_orders += 1
+
+    def calendar_hours_by_supplier(self, story: Story, due: date) -> dict[str, float]:
+        """Per supplier, the most hours one listing able to make the order offers until `due`.
+
+        Able as the matching engine sees it (process, material, machine tolerance and size,
+        lead time), leaving out certifications and the bookings still to come in the replay.
+        """
+        fields = story.fields
+        process = fields["process"]
+        any_material = TAXONOMY.processes[process].any_material
+        part = (fields["part_x_mm"], fields["part_y_mm"], fields["part_z_mm"])
+        days = (due - self.today).days
+        rooms: dict[str, float] = {}
+        for key, supplier in self.suppliers.items():
+            if key == story.buyer:
+                continue
+            for listing in supplier.listings:
+                machine = listing.machine
+                if (
+                    listing.paused
+                    or process not in listing.processes
+                    or (not any_material and fields["material"] not in listing.materials)
+                    or listing.lead_time_days > days
+                ):
+                    continue
+                if machine is not None and (
+                    machine.maintenance
+                    or Decimal(machine.model.tolerance) > fields["tolerance_mm"]
+                    or any(
+                        p > e
+                        for p, e in zip(sorted(part), sorted(machine.model.envelope), strict=True)
+                    )
+                ):
+                    continue
+                hours = _calendar_hours(listing, self.today, due)
+                rooms[key] = max(rooms.get(key, 0.0), hours)
+        return rooms
 
     def kinds_for(self, process: str) -> tuple[str, ...]:
         return tuple(kind for kind in TAXONOMY.kinds_for_process(process) if kind in MACHINES)
@@ -2137,15 +2247,20 @@ def seed_production() -> None:
     replay.schedule()
     planned = time.perf_counter()
     first = replay.events[0][0] if replay.events else now
-    with _simulated_clock(first), _asynchronous_commits():
-        replay.run()
-        replayed = time.perf_counter()
-        late = replay.backdate_due_dates()
-        replay.finish_statuses()
-        for company_id in sorted(
-            replay.company_ids[key] for key in planner.suppliers if key in replay.company_ids
-        ):
-            package_services.recompute_scorecard(company_id)
+    with _asynchronous_commits():
+        with _simulated_clock(first):
+            replay.run()
+            replayed = time.perf_counter()
+            late = replay.backdate_due_dates()
+            replay.finish_statuses()
+            for company_id in sorted(
+                replay.company_ids[key] for key in planner.suppliers if key in replay.company_ids
+            ):
+                package_services.recompute_scorecard(company_id)
+        # Today's matches, on the real clock: what the matching task stores once a worker runs.
+        finished = time.perf_counter()
+        matched, split_proposals = _store_matches()
+    matching = time.perf_counter() - finished
     stuck = [story for story in planner.stories if story.stuck]
     statuses = Counter(status.value for status in db.session.scalars(select(Order.status)).all())
     by_status = ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
@@ -2155,6 +2270,27 @@ def seed_production() -> None:
         f"{len(planner.stories)} orders ({by_status}); {late} delivered late; "
         f"{replay.skipped_quotes} quotes skipped for capacity, {replay.fallbacks} awards moved "
         f"to another quote, {len(stuck)} orders cancelled for want of capacity; "
+        f"{matched} open orders with matches, {split_proposals} proposed across 2+ suppliers "
+        f"({planner.large_orders} planned too big for one); "
         f"plan {planned - started:.1f}s, replay {replayed - planned:.1f}s, "
-        f"total {time.perf_counter() - started:.1f}s"
+        f"matches {matching:.1f}s, total {time.perf_counter() - started:.1f}s"
     )
+
+
+def _store_matches() -> tuple[int, int]:
+    """Rank and store the matches of every open order.
+
+    Returns how many open orders have at least one candidate, and how many of their proposals
+    split the order across two or more suppliers.
+    """
+    open_orders = db.session.scalars(
+        select(Order.id).where(Order.status.in_(order_services.OPEN_FOR_QUOTES)).order_by(Order.id)
+    ).all()
+    matched = split = 0
+    for order_id in open_orders:
+        run = refresh_matches(order_id)
+        if run is None:
+            continue
+        matched += run.feasible > 0
+        split += len((run.proposal or {}).get("shares", ())) >= 2
+    return matched, split
