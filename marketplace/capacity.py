@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_HOURS_PER_DAY = Decimal(24)
@@ -37,7 +38,7 @@ class WeeklyCalendar:
         if self.end < self.start:
             raise ValueError("the calendar ends before it starts")
 
-    @property
+    @cached_property  # asked on every hours_between: rankings read thousands of calendars
     def hours_per_week(self) -> Decimal:
         return sum(self.weekday_hours, ZERO)
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, String, delete, func, select, type_coerce
 
 from core.auth import Principal
 from core.db import db, utcnow
@@ -166,28 +166,37 @@ class ListingFacts:
         )
 
 
-def load_listing_facts(process: str, today: date, until: date) -> list[ListingFacts]:
+def load_listing_facts(
+    process: str,
+    today: date,
+    until: date,
+    *,
+    materials: Iterable[str] | None = None,
+    standards: Iterable[str] = (),
+) -> list[ListingFacts]:
     """Every current listing offering `process` between today and `until`, with what it needs.
 
-    Six column queries in all, however many listings there are.
+    Only the `materials` and certificate `standards` asked about are read (all materials when
+    None). Six column queries in all, however many listings there are.
     """
     offering = select(ListingProcess.listing_id).where(ListingProcess.process == process)
+    # Status, currency and unit are compared as plain strings: no enum objects per row.
     rows = db.session.execute(
         select(
             CapacityListing.id,
             CapacityListing.company_id,
             CapacityListing.title,
-            CapacityListing.status,
+            type_coerce(CapacityListing.status, String).label("listing_status"),
             CapacityListing.weekday_hours,
             CapacityListing.start_date,
             CapacityListing.end_date,
             CapacityListing.price_amount,
-            CapacityListing.price_currency,
-            CapacityListing.price_unit,
+            type_coerce(CapacityListing.price_currency, String).label("price_currency"),
+            type_coerce(CapacityListing.price_unit, String).label("price_unit"),
             CapacityListing.lead_time_days,
             Company.legal_name,
             Company.city,
-            Machine.status,
+            type_coerce(Machine.status, String).label("machine_status"),
             Machine.tolerance_mm,
             Machine.envelope_x_mm,
             Machine.envelope_y_mm,
@@ -204,14 +213,8 @@ def load_listing_facts(process: str, today: date, until: date) -> list[ListingFa
     ).all()
     if not rows:
         return []
-    exceptions: dict[int, dict[date, Decimal]] = defaultdict(dict)
-    for listing_id, day, hours in db.session.execute(
-        select(ListingException.listing_id, ListingException.day, ListingException.hours).where(
-            ListingException.listing_id.in_(offering), ListingException.day >= today
-        )
-    ):
-        exceptions[listing_id][day] = hours
     bookings: dict[int, list[Booking]] = defaultdict(list)
+    latest_due = until
     for listing_id, hours, due, progress in db.session.execute(
         select(
             CapacityBooking.listing_id,
@@ -224,40 +227,66 @@ def load_listing_facts(process: str, today: date, until: date) -> list[ListingFa
     ):
         remaining = (hours * (1 - Decimal(progress) / 100)).quantize(Decimal("0.01"))
         bookings[listing_id].append(Booking(remaining, due))
-    materials: dict[int, set[str]] = defaultdict(set)
-    for listing_id, material in db.session.execute(
-        select(ListingMaterial.listing_id, ListingMaterial.material).where(
-            ListingMaterial.listing_id.in_(offering)
+        latest_due = max(latest_due, due)
+    # Free hours look as far as the latest due date of the new work or of work booked before.
+    exceptions: dict[int, dict[date, Decimal]] = defaultdict(dict)
+    for listing_id, day, hours in db.session.execute(
+        select(ListingException.listing_id, ListingException.day, ListingException.hours).where(
+            ListingException.listing_id.in_(offering),
+            ListingException.day >= today,
+            ListingException.day <= latest_due,
         )
     ):
-        materials[listing_id].add(material)
+        exceptions[listing_id][day] = hours
+    listed_materials: dict[int, set[str]] = defaultdict(set)
+    material_rows = select(ListingMaterial.listing_id, ListingMaterial.material).where(
+        ListingMaterial.listing_id.in_(offering)
+    )
+    if materials is not None:
+        material_rows = material_rows.where(ListingMaterial.material.in_(list(materials)))
+    for listing_id, material in db.session.execute(material_rows):
+        listed_materials[listing_id].add(material)
 
     companies = select(CapacityListing.company_id).where(CapacityListing.id.in_(offering))
     certifications: dict[int, dict[str, date]] = defaultdict(dict)
-    for company_id, standard, valid_until in db.session.execute(
-        select(
-            Certification.company_id, Certification.standard, func.max(Certification.valid_until)
-        )
-        .where(Certification.company_id.in_(companies))
-        .group_by(Certification.company_id, Certification.standard)
-    ):
-        certifications[company_id][standard.value] = valid_until
+    wanted_standards = list(standards)
+    if wanted_standards:
+        for company_id, standard, valid_until in db.session.execute(
+            select(
+                Certification.company_id,
+                type_coerce(Certification.standard, String).label("standard"),
+                func.max(Certification.valid_until),
+            )
+            .where(
+                Certification.company_id.in_(companies),
+                Certification.standard.in_(wanted_standards),
+            )
+            .group_by(Certification.company_id, Certification.standard)
+        ):
+            certifications[company_id][standard] = valid_until
     records = {
-        card.company_id: TrackRecord(
-            completed_packages=card.completed_packages,
-            on_time_rate=_float(card.on_time_rate),
-            quality_acceptance_rate=_float(card.quality_acceptance_rate),
-            average_rating=_float(card.average_rating),
-            ratings_count=card.ratings_count,
+        row.company_id: TrackRecord(
+            completed_packages=row.completed_packages,
+            on_time_rate=_float(row.on_time_rate),
+            quality_acceptance_rate=_float(row.quality_acceptance_rate),
+            average_rating=_float(row.average_rating),
+            ratings_count=row.ratings_count,
         )
-        for card in db.session.scalars(
-            select(SupplierScorecard).where(SupplierScorecard.company_id.in_(companies))
+        for row in db.session.execute(
+            select(
+                SupplierScorecard.company_id,
+                SupplierScorecard.completed_packages,
+                SupplierScorecard.on_time_rate,
+                SupplierScorecard.quality_acceptance_rate,
+                SupplierScorecard.average_rating,
+                SupplierScorecard.ratings_count,
+            ).where(SupplierScorecard.company_id.in_(companies))
         )
     }
 
     facts = []
     for row in rows:
-        machine_ok = row[13] is None or row[13] is MachineStatus.ACTIVE
+        machine_ok = row[13] is None or row[13] == MachineStatus.ACTIVE.value
         has_machine = row[14] is not None
         facts.append(
             ListingFacts(
@@ -266,7 +295,7 @@ def load_listing_facts(process: str, today: date, until: date) -> list[ListingFa
                 company_name=row[11],
                 city=row[12],
                 title=row[2],
-                active=row[3] is ListingStatus.ACTIVE and machine_ok,
+                active=row[3] == ListingStatus.ACTIVE.value and machine_ok,
                 calendar=WeeklyCalendar(
                     weekday_hours=tuple(Decimal(hours) for hours in row[4]),
                     start=row[5],
@@ -274,12 +303,12 @@ def load_listing_facts(process: str, today: date, until: date) -> list[ListingFa
                     exceptions=exceptions.get(row[0], {}),
                 ),
                 bookings=bookings.get(row[0], []),
-                materials=materials.get(row[0], set()),
+                materials=listed_materials.get(row[0], set()),
                 tolerance_mm=float(row[14]) if has_machine else None,
                 envelope_mm=(row[15], row[16], row[17]) if has_machine else None,
                 price_amount=float(row[7]),
-                price_currency=row[8].value,
-                price_unit=row[9].value,
+                price_currency=row[8],
+                price_unit=row[9],
                 lead_time_days=row[10],
                 certifications=certifications.get(row[1], {}),
                 track_record=records.get(row[1]),
@@ -327,7 +356,13 @@ class Matches:
 def rank_order(order: Order, weights: Weights, today: date) -> tuple[Ranking, SplitPlan]:
     """Rank the listings for an order and propose how to split it."""
     needs = needs_of(order)
-    facts = load_listing_facts(order.process, today, order.due_date)
+    facts = load_listing_facts(
+        order.process,
+        today,
+        order.due_date,
+        materials=None if needs.any_material else [needs.material],
+        standards=needs.certifications,
+    )
     ranking = rank_offers(needs, (fact.offer_for(needs, today) for fact in facts), weights, today)
     return ranking, propose_split(needs, ranking.ranked)
 
@@ -717,7 +752,14 @@ def _plan_inputs(
     listings: dict[int, tuple[str, int, str]] = {}
     plan_orders = []
     for process, group in by_process.items():
-        facts = {fact.listing_id: fact for fact in load_listing_facts(process, today, horizon)}
+        loaded = load_listing_facts(
+            process,
+            today,
+            horizon,
+            materials={order.material for order in group},
+            standards={c for order in group for c in order.required_certifications or ()},
+        )
+        facts = {fact.listing_id: fact for fact in loaded}
         for order in group:
             needs = needs_of(order)
             ranking = rank_offers(
