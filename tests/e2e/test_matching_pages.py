@@ -73,6 +73,14 @@ def expect_explained(candidate: Locator) -> None:
         expect(row.locator(".reason")).not_to_be_empty()
 
 
+def read_in_chinese(page) -> None:
+    """Switch to Chinese if the saved language is English (another test may have saved it)."""
+    to_chinese = page.get_by_test_id("language-zh_CN")
+    if to_chinese.count():
+        to_chinese.click()
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
 def test_buyer_ranks_reweighs_and_invites_the_proposed_split(new_page: NewPage) -> None:
     # Given the demo buyer signed in, on one of its open orders in English
     page = new_page()
@@ -138,6 +146,7 @@ def test_buyer_reads_the_explanations_in_chinese(new_page: NewPage) -> None:
     # Given the demo buyer (who prefers Chinese) on an open order with a proposal
     page = new_page(locale="zh-CN")
     sign_in(page, BUYER_EMAIL)
+    read_in_chinese(page)
     order_id = order_with_proposal(page)
     page.goto(f"/orders/{order_id}")
 
@@ -182,9 +191,10 @@ def test_supplier_sees_recommended_orders_in_both_languages(new_page: NewPage) -
     for order_id in open_order_ids(buyer):
         buyer.goto(f"/orders/{order_id}")
 
-    # When the demo supplier (who prefers Chinese) follows "Recommended orders"
+    # When the demo supplier, reading in Chinese, follows "Recommended orders"
     page = new_page(locale="zh-CN")
     sign_in(page, SUPPLIER_EMAIL)
+    read_in_chinese(page)
     link = page.get_by_test_id("nav-recommended")
     expect(link).to_have_text(zh("Recommended orders"))
     link.click()
@@ -218,6 +228,7 @@ def test_operator_plans_the_week_and_sees_the_gap(new_page: NewPage) -> None:
     # Given the operator signed in (prefers Chinese)
     page = new_page(locale="zh-CN")
     sign_in(page, OPERATOR_EMAIL)
+    read_in_chinese(page)
 
     # When they open "Plan the week" and run it with a time limit out of range
     link = page.get_by_test_id("nav-plan")
