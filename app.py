@@ -83,8 +83,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from core.cli import demo_cli, outbox_cli, serve_command
     from marketplace.cli import tokens_cli
+    from matching.cli import matching_cli
 
     app.cli.add_command(serve_command)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(matching_cli)
