@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import highspy
@@ -110,8 +111,12 @@ def solve_milp(
     absolute_gap: float = 1e-6,
     improvements: int | None = None,
     seed: int = 0,
+    cancel: threading.Event | None = None,
 ) -> MilpResult:
-    """Solve the MILP from `start` (entry per job), stopping after `improvements` solutions."""
+    """Solve the MILP from `start` (entry per job), stopping after `improvements` solutions.
+
+    Setting `cancel` from another thread stops the solve at HiGHS's next check.
+    """
     highs = _highs(time_limit, seed)
     highs.setOptionValue("mip_rel_gap", 0.0)
     if not entries.exact:
@@ -120,6 +125,13 @@ def solve_milp(
     highs.setOptionValue("mip_abs_gap", absolute_gap)
     if improvements is not None:
         highs.setOptionValue("mip_max_improving_sols", improvements)
+    if cancel is not None:
+
+        def interrupt(event: highspy.HighsCallbackEvent) -> None:
+            if cancel.is_set():
+                event.interrupt()
+
+        highs.cbMipInterrupt += interrupt
     highs.passModel(_model(entries, integer=True))
     if start is not None:
         values = np.zeros(entries.job.shape[0])

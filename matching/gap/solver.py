@@ -7,11 +7,12 @@ Lagrangian relaxation (one knapsack per agent) raises the bound. An entry whose 
 Lagrangian, lifts the bound above the incumbent is in no better assignment and is fixed out, so
 the bound HiGHS proves for the remaining model holds for the whole instance.
 
-Small remaining models go to HiGHS alone. Otherwise two threads share the rest of the time: one
-runs HiGHS, first on the whole remaining model (when it is not too large) for a share of the time,
-then on core models (the most promising entries of each job) started from the incumbent; the
-other alternates a large neighbourhood search (the jobs of a few related agents re-solved by
-HiGHS) with the local search. Both offer their solutions to one shared incumbent.
+Two threads share the time. Up to a size, a helper gives the whole MILP to HiGHS from the start;
+when fixing leaves a small model, the main thread solves it from the incumbent too, and whichever
+proves optimality first stops the other. Otherwise the main thread alternates a large
+neighbourhood search (the jobs of a few related agents re-solved by HiGHS) with the local search,
+while on large instances the helper solves core models (the most promising entries of each job)
+from the incumbent. All offer their solutions to one shared incumbent.
 
 Results are deterministic for a seed when the search ends by proving optimality; when the time
 limit ends it, they depend on how far each thread got.
@@ -31,19 +32,18 @@ from matching.gap._problem import Problem, build_problem
 from matching.gap._search import LocalSearch, Neighbourhoods
 from matching.gap.model import GapInstance, GapSolution
 
-# Models with at most this many entries left after fixing go to HiGHS whole, for a share of the
-# time; up to the second figure HiGHS gets all of the remaining time: it proves small models
-# optimal where the neighbourhood search would only repeat it.
+# Models with at most this many entries go to HiGHS whole, in a helper thread from the start. When
+# fixing leaves at most the second figure, HiGHS also solves that model from the incumbent in the
+# main thread: it proves small models optimal where the neighbourhood search would only repeat it.
 _MILP_ENTRIES = 30_000
 _MILP_ONLY_ENTRIES = 600
 # The Lagrangian relaxation is used when a subgradient step fills at most this many table cells.
 _LAGRANGE_CELLS = 5_000_000
 # Chunks of the local search without a better solution after which a phase ends.
 _STALL = 5
-# Shares of the time limit: the first local search, the Lagrangian bound, the whole MILP.
+# Shares of the time limit: the first local search and the Lagrangian bound.
 _SEARCH_SHARE = 0.1
 _LAGRANGE_SHARE = 0.1
-_MILP_SHARE = 0.4
 # Core models: entries per job by reduced cost, share of the other entries drawn at random, and
 # the time of one solve (this share of the time limit, at least the seconds).
 _CORE_ENTRIES = 2
@@ -107,6 +107,8 @@ class _Solver:
         self.search = LocalSearch(problem, self.rank, prices, seed)
         self.flips: tuple[float, np.ndarray, np.ndarray] | None = None
         self.infeasible = False
+        # Set once the answer is known or the time is up: stops the MILPs of other threads.
+        self.stop = threading.Event()
 
     def _until(self, share: float) -> float:
         return min(self.deadline, time.perf_counter() + share * self.limit)
@@ -120,7 +122,28 @@ class _Solver:
         return not gap <= 1e-6 * max(1.0, abs(self.search.best_cost))
 
     def solve(self) -> None:
-        """Improve the incumbent and the bound until they meet or the time is up."""
+        """Improve the incumbent and the bound until they meet or the time is up.
+
+        HiGHS releases the GIL while it solves and the local search runs compiled without it,
+        so a helper thread with a MILP and this one with the searches share two cores.
+        """
+        helper = None
+        if self.problem.size <= _MILP_ENTRIES:
+            helper = threading.Thread(target=self._whole_model, daemon=True)
+            helper.start()
+        try:
+            self._search()
+        finally:
+            self.stop.set()
+            if helper is not None:
+                helper.join()
+
+    def _whole_model(self) -> None:
+        """Solve the whole model with HiGHS, as if alone, until stopped or out of time."""
+        everything = np.arange(self.problem.size)
+        self._settle(everything, self._milp(everything, self.deadline), had_incumbent=False)
+
+    def _search(self) -> None:
         self.search.run(self.start, self._until(_SEARCH_SHARE), self.lower, _STALL)
         if self._open():
             self._lagrangian(self._until(_LAGRANGE_SHARE))
@@ -130,14 +153,18 @@ class _Solver:
         if keep.shape[0] <= _MILP_ONLY_ENTRIES:
             self._exact(keep, self.deadline)
             return
-        # HiGHS releases the GIL while it solves and the local search runs compiled without it,
-        # so the MILPs of the helper and the neighbourhood search here share two cores.
-        helper = threading.Thread(target=self._milps, args=(keep,), daemon=True)
-        helper.start()
-        neighbourhoods = Neighbourhoods(self.problem, self.rank, self.seed)
-        while self._open():
-            self._neighbourhoods(self._unfixed(), neighbourhoods)
-        helper.join()
+        cores = None
+        if self.problem.size > _MILP_ENTRIES:
+            cores = threading.Thread(target=self._cores, args=(keep,), daemon=True)
+            cores.start()
+        try:
+            neighbourhoods = Neighbourhoods(self.problem, self.rank, self.seed)
+            while self._open():
+                self._neighbourhoods(self._unfixed(), neighbourhoods)
+        finally:
+            self.stop.set()
+            if cores is not None:
+                cores.join()
 
     def _neighbourhoods(self, keep: np.ndarray, neighbourhoods: Neighbourhoods) -> None:
         """Run up to 20 large neighbourhood steps, then the local search from the result."""
@@ -158,21 +185,19 @@ class _Solver:
         if self._open():
             self.search.run(chosen, self.deadline, self.lower, _STALL)
 
-    def _milps(self, keep: np.ndarray) -> None:
-        """Solve the whole model for a share of the time when it is small, then core models.
+    def _cores(self, keep: np.ndarray) -> None:
+        """Solve core models with HiGHS, each started from the incumbent, until stopped.
 
         A core keeps the two entries of smallest reduced cost of each job, the incumbent's and
-        a random few more; HiGHS, started from the incumbent, often improves it within seconds
-        where the whole model is too large for it.
+        a random few more; HiGHS often improves the incumbent within seconds on a core where
+        the whole model is too large for it.
         """
-        if keep.shape[0] <= _MILP_ENTRIES:
-            self._exact(keep, self._until(_MILP_SHARE))
         p = self.problem
         rng = np.random.default_rng(self.seed)
         usable = np.zeros(p.size, dtype=bool)
         usable[keep] = True
         core = p.ranked(self.rank, _CORE_ENTRIES) & usable
-        while self._open():
+        while self._open() and not self.stop.is_set():
             chosen = self.search.best
             if chosen is None:
                 # A core without the incumbent may have no solution, or only a poor one that
@@ -191,6 +216,7 @@ class _Solver:
                 start=np.searchsorted(entries, chosen),
                 absolute_gap=p.step * 0.999,
                 seed=int(rng.integers(1 << 30)),
+                cancel=self.stop,
             )
             if result.chosen is not None and p.fits(entries[result.chosen]):
                 self.search.offer(entries[result.chosen])
@@ -244,6 +270,7 @@ class _Solver:
             start=None if best is None else np.searchsorted(keep, best),
             absolute_gap=p.step * (0.999 if p.integer else 0.5),
             seed=self.seed,
+            cancel=self.stop,
         )
 
     def _settle(self, keep: np.ndarray, result: MilpResult, had_incumbent: bool) -> None:
@@ -257,6 +284,8 @@ class _Solver:
             # Every better assignment is in the model, so its bound holds up to the incumbent.
             bound = min(result.dual_bound, self.search.best_cost)
             self.lower = max(self.lower, p.rounded(bound))
+        if not self._open():
+            self.stop.set()
 
 
 def _allowed(instance: GapInstance) -> np.ndarray:
