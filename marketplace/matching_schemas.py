@@ -16,6 +16,7 @@ from marshmallow import validate
 from core.db import MAX_ID
 from core.money import Currency
 from core.schema import ApiSchema
+from marketplace.production_schemas import decimal_out
 from marketplace.services.matching import MAX_PLAN_ORDERS, MAX_PLAN_SECONDS
 from matching.domain import MAX_WEIGHT, Criterion, ExclusionReason, Weights
 from matching.planning import PlanMode
@@ -52,16 +53,6 @@ def _weight(field_class: type[ma.fields.Float], name: str, **kwargs: Any) -> ma.
             )
         },
         **kwargs,
-    )
-
-
-def _decimal_out(places: int, description: str = "", **kwargs: Any) -> ma.fields.Decimal:
-    """A decimal figure in a response, as a string."""
-    metadata = {"type": "string", "format": "decimal"}
-    if description:
-        metadata["description"] = description
-    return ma.fields.Decimal(
-        as_string=True, places=places, dump_only=True, metadata=metadata, **kwargs
     )
 
 
@@ -140,11 +131,11 @@ class CandidateSchema(ApiSchema):
     company_id = ma.fields.Integer(dump_only=True)
     company_name = ma.fields.String(dump_only=True)
     city = ma.fields.String(dump_only=True)
-    score = _decimal_out(2, "0 to 100: the sum of the explanations' points")
+    score = decimal_out(2, "0 to 100: the sum of the explanations' points")
     max_quantity = ma.fields.Integer(
         dump_only=True, metadata={"description": "Pieces its free hours can make by the due date"}
     )
-    unit_price = _decimal_out(
+    unit_price = decimal_out(
         2,
         "Estimated price per piece in the order's currency; null when priced on quotation",
         allow_none=True,
@@ -156,12 +147,12 @@ class ProposalShareSchema(ApiSchema):
     listing_id = ma.fields.Integer(dump_only=True)
     company_id = ma.fields.Integer(dump_only=True)
     quantity = ma.fields.Integer(dump_only=True)
-    unit_price = _decimal_out(2, allow_none=True)
+    unit_price = decimal_out(2, allow_none=True)
 
 
 class ProposalSchema(ApiSchema):
     shares = ma.fields.List(ma.fields.Nested(ProposalShareSchema), dump_only=True)
-    total_cost = _decimal_out(2, "Estimated, setups and the expected cost of lateness included")
+    total_cost = decimal_out(2, "Estimated, setups and the expected cost of lateness included")
     currency = _code_out(Currency)
     optimal = ma.fields.Boolean(
         dump_only=True, metadata={"description": "Whether the solver proved it the cheapest"}
@@ -242,9 +233,9 @@ class RecommendationSchema(ApiSchema):
         dump_only=True, metadata={"description": "The caller's listing that matches it best"}
     )
     listing_title = ma.fields.String(dump_only=True)
-    score = _decimal_out(2, "0 to 100")
+    score = decimal_out(2, "0 to 100")
     max_quantity = ma.fields.Integer(dump_only=True)
-    unit_price = _decimal_out(
+    unit_price = decimal_out(
         2, "Estimated price per piece in the order's currency", allow_none=True
     )
     proposed_quantity = ma.fields.Integer(
@@ -297,7 +288,7 @@ class PlannedShareSchema(ApiSchema):
     company_id = ma.fields.Integer(dump_only=True)
     company_name = ma.fields.String(dump_only=True)
     quantity = ma.fields.Integer(dump_only=True)
-    cost = _decimal_out(2, "Estimated, setup included, in the plan's currency")
+    cost = decimal_out(2, "Estimated, setup included, in the plan's currency")
 
 
 class UnassignedSchema(ApiSchema):
@@ -313,10 +304,10 @@ class PlanSchema(ApiSchema):
         dump_only=True,
         metadata={"description": "All costs of the plan, converted at indicative reference rates"},
     )
-    objective = _decimal_out(
+    objective = decimal_out(
         2, "The shares' cost plus a penalty per unassigned piece (a planning figure, not money)"
     )
-    lower_bound = _decimal_out(
+    lower_bound = decimal_out(
         2, "No plan can have a lower objective; null when the solver proved none", allow_none=True
     )
     gap = ma.fields.Float(

@@ -91,7 +91,7 @@ def _decimal(
     )
 
 
-def _decimal_out(places: int, description: str = "", **kwargs: Any) -> ma.fields.Decimal:
+def decimal_out(places: int, description: str = "", **kwargs: Any) -> ma.fields.Decimal:
     """A decimal figure in a response, as a string."""
     metadata = {"type": "string", "format": "decimal"}
     if description:
@@ -292,9 +292,9 @@ class ListingSchema(ApiSchema):
     min_lot = _count()
     lead_time_days = _count(MAX_LEAD_TIME_DAYS, 0, required=True)
     status = ma.fields.Enum(ListingStatus, by_value=True, dump_only=True)
-    hours_per_week = _decimal_out(2, "Hours a week without the exceptions")
-    booked_hours = _decimal_out(2, "Hours held by open work packages")
-    free_hours = _decimal_out(2, "Hours still offered from today to the end, after bookings")
+    hours_per_week = decimal_out(2, "Hours a week without the exceptions")
+    booked_hours = decimal_out(2, "Hours held by open work packages")
+    free_hours = decimal_out(2, "Hours still offered from today to the end, after bookings")
     created_at = ma.fields.AwareDateTime(dump_only=True)
 
     @ma.validates_schema
@@ -484,9 +484,9 @@ class QuoteTermsSchema(ApiSchema):
 class QuoteRevisionSchema(ApiSchema):
     revision = ma.fields.Integer()
     listing_id = ma.fields.Integer()
-    unit_price = _decimal_out(4)
+    unit_price = decimal_out(4)
     quantity = ma.fields.Integer()
-    machine_hours = _decimal_out(2)
+    machine_hours = decimal_out(2)
     lead_time_days = ma.fields.Integer()
     valid_until = ma.fields.Date()
     note = ma.fields.String()
@@ -498,10 +498,10 @@ class QuoteSchema(ApiSchema):
     order_id = ma.fields.Integer(dump_only=True)
     supplier_company_id = ma.fields.Integer(dump_only=True)
     listing_id = ma.fields.Integer(dump_only=True)
-    unit_price = _decimal_out(4)
+    unit_price = decimal_out(4)
     currency = ma.fields.Enum(Currency, by_value=True, dump_only=True)
     quantity = ma.fields.Integer(dump_only=True)
-    machine_hours = _decimal_out(2)
+    machine_hours = decimal_out(2)
     lead_time_days = ma.fields.Integer(dump_only=True)
     valid_until = ma.fields.Date(dump_only=True)
     note = ma.fields.String(dump_only=True)
@@ -566,7 +566,7 @@ class PackageSchema(ApiSchema):
     supplier_company_id = ma.fields.Integer(dump_only=True)
     quote_id = ma.fields.Integer(dump_only=True)
     quantity = ma.fields.Integer(dump_only=True)
-    unit_price = _decimal_out(4)
+    unit_price = decimal_out(4)
     currency = ma.fields.Enum(Currency, by_value=True, dump_only=True)
     due_date = ma.fields.Date(dump_only=True)
     promised_date = ma.fields.Date(dump_only=True)
@@ -616,10 +616,10 @@ class ScorecardSchema(ApiSchema):
         }
     )
     completed_packages = ma.fields.Integer()
-    on_time_rate = _decimal_out(4, allow_none=True)
-    quality_acceptance_rate = _decimal_out(4, allow_none=True)
-    dispute_rate = _decimal_out(4, allow_none=True)
-    average_rating = _decimal_out(2, allow_none=True)
+    on_time_rate = decimal_out(4, allow_none=True)
+    quality_acceptance_rate = decimal_out(4, allow_none=True)
+    dispute_rate = decimal_out(4, allow_none=True)
+    average_rating = decimal_out(2, allow_none=True)
     ratings_count = ma.fields.Integer()
     updated_at = ma.fields.AwareDateTime(allow_none=True)
 
