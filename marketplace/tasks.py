@@ -23,11 +23,9 @@ def send_invitation(invitation_id: int) -> bool:
 
 @shared_task(name="marketplace.package_changed")
 def package_changed(package_id: int, status: str) -> None:
-    """A package moved (or was reviewed): its supplier's scorecard is rebuilt from history, and
-    the matches its booked hours and its record take part in are recomputed."""
-    company_id = recompute_scorecard_of_package(package_id)
-    if company_id is not None:
-        refresh_affected_matches(company_id=company_id)
+    """A package moved (or was reviewed): its supplier's scorecard is rebuilt from history; that
+    has the matches its booked hours and its record take part in recomputed (company_changed)."""
+    recompute_scorecard_of_package(package_id)
 
 
 @shared_task(name="matching.order_changed")

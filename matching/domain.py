@@ -1,8 +1,8 @@
 """Which capacity can serve an order, and how well: feasibility, ranking, explanations. Pure.
 
 Services describe an order as `OrderNeeds` and each candidate capacity listing as an `Offer` (plain
-values read from the database); `rank_offers` returns the feasible offers best first, each with the
-contribution of every criterion in words, and the excluded ones counted by reason.
+values read from the database). `matching.ranking` applies these rules to many offers at once;
+`score_offer` scores one and explains the contribution of every criterion in words.
 
 Explanations are message ids (marked with `N_`) and parameters, translated when shown, so a
 stored ranking reads in whichever language its reader uses.
@@ -11,9 +11,7 @@ stored ranking reads in whichever language its reader uses.
 from __future__ import annotations
 
 import math
-import statistics
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -271,48 +269,6 @@ class Exclusion:
     detail: str = ""  # the certification concerned, where there is one
 
 
-def max_quantity(needs: OrderNeeds, offer: Offer) -> int:
-    """The most pieces the offer's free hours before the due date can make (capped at the order)."""
-    room = offer.free_hours - needs.setup_hours
-    if room <= 0:
-        return 0
-    return min(needs.quantity, int(room / needs.hours_per_piece + 1e-9))
-
-
-def exclusions(needs: OrderNeeds, offer: Offer, today: date) -> list[Exclusion]:
-    """Every reason the offer cannot serve the order; empty when it can."""
-    found: list[Exclusion] = []
-    if not offer.active:
-        found.append(Exclusion(ExclusionReason.INACTIVE))
-    if offer.company_id == needs.buyer_company_id:
-        found.append(Exclusion(ExclusionReason.OWN_COMPANY))
-    if needs.process not in offer.processes:
-        found.append(Exclusion(ExclusionReason.PROCESS))
-    if not needs.any_material and needs.material not in offer.materials:
-        found.append(Exclusion(ExclusionReason.MATERIAL))
-    if offer.tolerance_mm is not None and offer.tolerance_mm > needs.tolerance_mm + 1e-9:
-        found.append(Exclusion(ExclusionReason.TOLERANCE))
-    if offer.envelope_mm is not None and not _fits_envelope(needs.part_size_mm, offer.envelope_mm):
-        found.append(Exclusion(ExclusionReason.ENVELOPE))
-    for standard in sorted(needs.certifications):
-        valid_until = offer.certifications.get(standard)
-        if valid_until is None:
-            found.append(Exclusion(ExclusionReason.CERTIFICATION_MISSING, standard))
-        elif valid_until < today:
-            found.append(Exclusion(ExclusionReason.CERTIFICATION_EXPIRED, standard))
-    if (needs.due_date - today).days < offer.lead_time_days:
-        found.append(Exclusion(ExclusionReason.LEAD_TIME))
-    least = needs.min_lot if needs.splittable else needs.quantity
-    if max_quantity(needs, offer) < least:
-        found.append(Exclusion(ExclusionReason.NO_FREE_HOURS))
-    return found
-
-
-def _fits_envelope(part: tuple[int, int, int], envelope: tuple[int, int, int]) -> bool:
-    # A part may be turned on the table: compare sorted sides.
-    return all(p <= e for p, e in zip(sorted(part), sorted(envelope), strict=True))
-
-
 @dataclass(frozen=True)
 class Explanation:
     """A sentence with its parameters; translated when shown.
@@ -359,22 +315,6 @@ class RankedOffer:
     lateness_risk: float  # 0..1
     setup_cost: float | None  # in the order's currency
     contributions: tuple[Contribution, ...]
-
-
-@dataclass(frozen=True)
-class Ranking:
-    ranked: list[RankedOffer]
-    excluded: Counter[Exclusion]
-    considered: int
-
-    def exclusion_summary(self) -> list[dict[str, Any]]:
-        """The exclusions counted by reason (and certification), most frequent first."""
-        return [
-            {"reason": exclusion.reason.value, "detail": exclusion.detail, "count": count}
-            for exclusion, count in sorted(
-                self.excluded.items(), key=lambda item: (-item[1], item[0].reason, item[0].detail)
-            )
-        ]
 
 
 def convert(amount: float, from_currency: str, to_currency: str) -> float:
@@ -448,36 +388,7 @@ def lateness_risk(on_time: float, slack: float) -> float:
     return 1 - on_time * time_factor
 
 
-def rank_offers(
-    needs: OrderNeeds, offers: Iterable[Offer], weights: Weights, today: date
-) -> Ranking:
-    """Rank the feasible offers, best first; count the others by reason of exclusion."""
-    excluded: Counter[Exclusion] = Counter()
-    feasible: list[tuple[Offer, int, float | None]] = []
-    considered = 0
-    for offer in offers:
-        considered += 1
-        reasons = exclusions(needs, offer, today)
-        if reasons:
-            excluded.update(set(reasons))
-            continue
-        quantity = max_quantity(needs, offer)
-        share = quantity if needs.splittable else needs.quantity
-        feasible.append((offer, quantity, estimate_unit_price(needs, offer, share)))
-
-    known_prices = [price for _, _, price in feasible if price is not None]
-    reference = needs.target_unit_price or (
-        statistics.median(known_prices) if known_prices else None
-    )
-    ranked = [
-        _score(needs, offer, quantity, price, reference, weights, today)
-        for offer, quantity, price in feasible
-    ]
-    ranked.sort(key=lambda item: (-item.score, item.offer.listing_id))
-    return Ranking(ranked, excluded, considered)
-
-
-def _score(
+def score_offer(
     needs: OrderNeeds,
     offer: Offer,
     quantity: int,
@@ -486,6 +397,8 @@ def _score(
     weights: Weights,
     today: date,
 ) -> RankedOffer:
+    """Score a feasible offer that can take `quantity` pieces at about `price` each, with the
+    contribution of every criterion in words; `reference` is the price compared against."""
     share = quantity if needs.splittable else needs.quantity
     on_time, quality, rating, completed = shrunk_track_record(offer.track_record)
     slack = slack_days(needs, offer, share, today)

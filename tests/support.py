@@ -85,6 +85,9 @@ def make_test_app(database_url: str, instance: Path, **overrides: object) -> Fla
 
 def clear_tables(app: Flask) -> None:
     """Empty every table (fast reset between tests; the schema stays)."""
+    from marketplace.services.listing_index import forget_listing_index
+
+    forget_listing_index(app)  # it would not notice the tables emptied under it
     with app.app_context():
         db.session.remove()
         engine = db.engine

@@ -1,21 +1,22 @@
 """Use cases of matching: feed the pure engine in `matching/` from the database, store its results.
 
-An order's candidates are the capacity listings that offer its process; they are read with a few
-column queries (no ORM objects: a popular process has thousands of listings) and handed to
-`matching.domain.rank_offers`. The best ranking is stored per open order and recomputed by Celery
-when the order is published or capacity, bookings or track records change.
+An order's candidates are the capacity listings that offer its process, held as columns in memory
+by `listing_index` (kept fresh from the outbox) and ranked by `matching.ranking`. The best ranking
+is stored per open order and recomputed by Celery when the order is published or capacity,
+bookings or track records change.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, String, delete, func, select, type_coerce
+import numpy as np
+from sqlalchemy import Select, delete, func, select
 
 from core.auth import Principal
 from core.db import db, utcnow
@@ -23,56 +24,31 @@ from core.errors import InvalidInput, PermissionDenied
 from core.money import Currency
 from core.translatable import N_
 from core.unit_of_work import unit_of_work
-from marketplace.capacity import Booking, WeeklyCalendar, free_hours_before
 from marketplace.domain import CompanyRole
-from marketplace.lifecycle import ListingStatus, MachineStatus
 from marketplace.models import (
-    CapacityBooking,
     CapacityListing,
-    Certification,
     Company,
-    ListingException,
-    ListingMaterial,
     ListingProcess,
-    Machine,
     MatchCandidate,
     MatchRun,
     Order,
     QuoteInvitation,
-    SupplierScorecard,
-    WorkPackage,
 )
 from marketplace.production import OrderNotFound, OrderNotOpen
 from marketplace.services.common import acting_company, get_for_update
+from marketplace.services.listing_index import listing_index
 from marketplace.services.orders import OPEN_FOR_QUOTES, _buyer_order
 from marketplace.taxonomy import TAXONOMY
-from matching.allocation import SplitOption, SplitPlan, plan_split
-from matching.domain import (
-    LATENESS_COST_SHARE,
-    Offer,
-    OrderNeeds,
-    RankedOffer,
-    Ranking,
-    TrackRecord,
-    Weights,
-    convert,
-    estimate_unit_price,
-    marginal_unit_cost,
-    rank_offers,
-)
+from matching.allocation import MAX_CANDIDATES, SplitOption, SplitPlan, plan_split
+from matching.domain import OrderNeeds, RankedOffer, Weights, convert, estimate_unit_price
 from matching.geo import locate_city
 from matching.planning import BatchPlan, PlanChoice, PlanFactory, PlanMode, PlanOrder, plan_batch
+from matching.ranking import Choices, Ranking, rank_columns
 
 MAX_STORED_CANDIDATES = 30
 MAX_PROPOSED_SUPPLIERS = 5
 MAX_PLAN_ORDERS = 2_000
 MAX_PLAN_SECONDS = 30.0
-# Listings in these states are read so that the reasons they cannot serve are counted.
-CONSIDERED_LISTING_STATUSES = (
-    ListingStatus.ACTIVE,
-    ListingStatus.FULLY_BOOKED,
-    ListingStatus.PAUSED,
-)
 
 
 def needs_of(order: Order) -> OrderNeeds:
@@ -107,220 +83,6 @@ def weights_of(order: Order) -> Weights:
     return Weights(**order.match_weights) if order.match_weights else Weights()
 
 
-# --- Reading the candidates --------------------------------------------------------------------
-
-
-@dataclass
-class ListingFacts:
-    """What the database says about one listing, before any order is looked at."""
-
-    listing_id: int
-    company_id: int
-    company_name: str
-    city: str
-    title: str
-    active: bool
-    calendar: WeeklyCalendar
-    bookings: list[Booking]
-    materials: set[str]
-    tolerance_mm: float | None
-    envelope_mm: tuple[int, int, int] | None
-    price_amount: float
-    price_currency: str
-    price_unit: str
-    lead_time_days: int
-    certifications: dict[str, date] = field(default_factory=dict)
-    track_record: TrackRecord | None = None
-
-    def offer_for(self, needs: OrderNeeds, today: date) -> Offer:
-        unbooked = free_hours_before(self.calendar, self.bookings, today, needs.due_date)
-        # Of those, only the hours after the lead time can go to the new order.
-        free = min(
-            unbooked,
-            self.calendar.hours_between(
-                today + timedelta(days=self.lead_time_days), needs.due_date
-            ),
-        )
-        return Offer(
-            listing_id=self.listing_id,
-            company_id=self.company_id,
-            company_name=self.company_name,
-            active=self.active,
-            processes=frozenset({needs.process}),
-            materials=frozenset(self.materials),
-            tolerance_mm=self.tolerance_mm,
-            envelope_mm=self.envelope_mm,
-            certifications=self.certifications,
-            free_hours=float(free),
-            offered_hours=float(self.calendar.hours_between(today, needs.due_date)),
-            daily_hours=float(self.calendar.hours_per_week) / 7,
-            price_amount=self.price_amount,
-            price_currency=self.price_currency,
-            price_unit=self.price_unit,
-            lead_time_days=self.lead_time_days,
-            track_record=self.track_record,
-            location=locate_city(self.city),
-            city=self.city,
-            title=self.title,
-            unbooked_hours=float(unbooked),
-        )
-
-
-def load_listing_facts(
-    process: str,
-    today: date,
-    until: date,
-    *,
-    materials: Iterable[str] | None = None,
-    standards: Iterable[str] = (),
-) -> list[ListingFacts]:
-    """Every current listing offering `process` between today and `until`, with what it needs.
-
-    Only the `materials` and certificate `standards` asked about are read (all materials when
-    None). Six column queries in all, however many listings there are.
-    """
-    offering = select(ListingProcess.listing_id).where(ListingProcess.process == process)
-    # Status, currency and unit are compared as plain strings: no enum objects per row.
-    rows = db.session.execute(
-        select(
-            CapacityListing.id,
-            CapacityListing.company_id,
-            CapacityListing.title,
-            type_coerce(CapacityListing.status, String).label("listing_status"),
-            CapacityListing.weekday_hours,
-            CapacityListing.start_date,
-            CapacityListing.end_date,
-            CapacityListing.price_amount,
-            type_coerce(CapacityListing.price_currency, String).label("price_currency"),
-            type_coerce(CapacityListing.price_unit, String).label("price_unit"),
-            CapacityListing.lead_time_days,
-            Company.legal_name,
-            Company.city,
-            type_coerce(Machine.status, String).label("machine_status"),
-            Machine.tolerance_mm,
-            Machine.envelope_x_mm,
-            Machine.envelope_y_mm,
-            Machine.envelope_z_mm,
-        )
-        .join(Company, Company.id == CapacityListing.company_id)
-        .outerjoin(Machine, Machine.id == CapacityListing.machine_id)
-        .where(
-            CapacityListing.id.in_(offering),
-            CapacityListing.status.in_(CONSIDERED_LISTING_STATUSES),
-            CapacityListing.end_date >= today,
-            CapacityListing.start_date <= until,
-        )
-    ).all()
-    if not rows:
-        return []
-    bookings: dict[int, list[Booking]] = defaultdict(list)
-    latest_due = until
-    for listing_id, hours, due, progress in db.session.execute(
-        select(
-            CapacityBooking.listing_id,
-            CapacityBooking.hours,
-            CapacityBooking.due_date,
-            WorkPackage.progress_pct,
-        )
-        .join(WorkPackage, WorkPackage.id == CapacityBooking.work_package_id)
-        .where(CapacityBooking.listing_id.in_(offering), CapacityBooking.released_at.is_(None))
-    ):
-        remaining = (hours * (1 - Decimal(progress) / 100)).quantize(Decimal("0.01"))
-        bookings[listing_id].append(Booking(remaining, due))
-        latest_due = max(latest_due, due)
-    # Free hours look as far as the latest due date of the new work or of work booked before.
-    exceptions: dict[int, dict[date, Decimal]] = defaultdict(dict)
-    for listing_id, day, hours in db.session.execute(
-        select(ListingException.listing_id, ListingException.day, ListingException.hours).where(
-            ListingException.listing_id.in_(offering),
-            ListingException.day >= today,
-            ListingException.day <= latest_due,
-        )
-    ):
-        exceptions[listing_id][day] = hours
-    listed_materials: dict[int, set[str]] = defaultdict(set)
-    material_rows = select(ListingMaterial.listing_id, ListingMaterial.material).where(
-        ListingMaterial.listing_id.in_(offering)
-    )
-    if materials is not None:
-        material_rows = material_rows.where(ListingMaterial.material.in_(list(materials)))
-    for listing_id, material in db.session.execute(material_rows):
-        listed_materials[listing_id].add(material)
-
-    companies = select(CapacityListing.company_id).where(CapacityListing.id.in_(offering))
-    certifications: dict[int, dict[str, date]] = defaultdict(dict)
-    wanted_standards = list(standards)
-    if wanted_standards:
-        for company_id, standard, valid_until in db.session.execute(
-            select(
-                Certification.company_id,
-                type_coerce(Certification.standard, String).label("standard"),
-                func.max(Certification.valid_until),
-            )
-            .where(
-                Certification.company_id.in_(companies),
-                Certification.standard.in_(wanted_standards),
-            )
-            .group_by(Certification.company_id, Certification.standard)
-        ):
-            certifications[company_id][standard] = valid_until
-    records = {
-        row.company_id: TrackRecord(
-            completed_packages=row.completed_packages,
-            on_time_rate=_float(row.on_time_rate),
-            quality_acceptance_rate=_float(row.quality_acceptance_rate),
-            average_rating=_float(row.average_rating),
-            ratings_count=row.ratings_count,
-        )
-        for row in db.session.execute(
-            select(
-                SupplierScorecard.company_id,
-                SupplierScorecard.completed_packages,
-                SupplierScorecard.on_time_rate,
-                SupplierScorecard.quality_acceptance_rate,
-                SupplierScorecard.average_rating,
-                SupplierScorecard.ratings_count,
-            ).where(SupplierScorecard.company_id.in_(companies))
-        )
-    }
-
-    facts = []
-    for row in rows:
-        machine_ok = row[13] is None or row[13] == MachineStatus.ACTIVE.value
-        has_machine = row[14] is not None
-        facts.append(
-            ListingFacts(
-                listing_id=row[0],
-                company_id=row[1],
-                company_name=row[11],
-                city=row[12],
-                title=row[2],
-                active=row[3] == ListingStatus.ACTIVE.value and machine_ok,
-                calendar=WeeklyCalendar(
-                    weekday_hours=tuple(Decimal(hours) for hours in row[4]),
-                    start=row[5],
-                    end=row[6],
-                    exceptions=exceptions.get(row[0], {}),
-                ),
-                bookings=bookings.get(row[0], []),
-                materials=listed_materials.get(row[0], set()),
-                tolerance_mm=float(row[14]) if has_machine else None,
-                envelope_mm=(row[15], row[16], row[17]) if has_machine else None,
-                price_amount=float(row[7]),
-                price_currency=row[8],
-                price_unit=row[9],
-                lead_time_days=row[10],
-                certifications=certifications.get(row[1], {}),
-                track_record=records.get(row[1]),
-            )
-        )
-    return facts
-
-
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 # --- Ranking one order -----------------------------------------------------------------------
 
 
@@ -353,40 +115,45 @@ class Matches:
     stored: bool  # False: computed just now for weights other than the order's own
 
 
-def rank_order(order: Order, weights: Weights, today: date) -> tuple[Ranking, SplitPlan]:
-    """Rank the listings for an order and propose how to split it."""
+def rank_order(
+    order: Order, weights: Weights, today: date, *, keep: int = MAX_STORED_CANDIDATES
+) -> tuple[Ranking, SplitPlan]:
+    """Rank the listings for an order (the `keep` best explained) and propose how to split it."""
     needs = needs_of(order)
-    facts = load_listing_facts(
-        order.process,
-        today,
-        order.due_date,
-        materials=None if needs.any_material else [needs.material],
-        standards=needs.certifications,
+    listings = listing_index().listings(order.process, today)
+    hours, considered = listings.hours_for(needs, today)
+    ranking = rank_columns(
+        needs, listings.offers, hours, weights, today, considered=considered, keep=keep
     )
-    ranking = rank_offers(needs, (fact.offer_for(needs, today) for fact in facts), weights, today)
-    return ranking, propose_split(needs, ranking.ranked)
+    return ranking, propose_split(needs, ranking.choices)
 
 
-def propose_split(needs: OrderNeeds, ranked: Sequence[RankedOffer]) -> SplitPlan:
+def propose_split(needs: OrderNeeds, choices: Choices) -> SplitPlan:
     """The cheapest cover of the order by at most five suppliers, one listing each.
 
     Quotes are per company, so only each company's best-ranked listing takes part; listings
     priced on quotation have no cost to compare and stay out.
     """
-    options, companies = [], set()
-    for item in ranked:
-        cost = marginal_unit_cost(needs, item.offer)
-        if item.offer.company_id in companies or cost is None:
-            continue
-        companies.add(item.offer.company_id)
-        options.append(
-            SplitOption(
-                key=item.offer.listing_id,
-                capacity=item.max_quantity,
-                unit_cost=cost * (1 + LATENESS_COST_SHARE * item.lateness_risk),
-                setup_cost=item.setup_cost or 0.0,
-            )
+    _, first = np.unique(choices.company_id, return_index=True)  # best ranked come first
+    best = np.sort(first)
+    least = needs.min_lot if needs.splittable else needs.quantity
+    best = best[~np.isnan(choices.unit_cost[best]) & (choices.max_quantity[best] >= least)]
+    # `plan_split` keeps the MAX_CANDIDATES cheapest per piece at their fullest share; handing it
+    # twice that many (by the same measure) instead of thousands changes nothing but the time.
+    per_piece = choices.unit_cost[best] + choices.setup_cost[best] / np.minimum(
+        choices.max_quantity[best], needs.quantity
+    )
+    if len(best) > 2 * MAX_CANDIDATES:
+        best = best[np.argpartition(per_piece, 2 * MAX_CANDIDATES)[: 2 * MAX_CANDIDATES]]
+    options = [
+        SplitOption(
+            key=int(choices.listing_id[i]),
+            capacity=int(choices.max_quantity[i]),
+            unit_cost=float(choices.unit_cost[i]),
+            setup_cost=float(choices.setup_cost[i]),
         )
+        for i in best
+    ]
     return plan_split(
         needs.quantity,
         options,
@@ -400,10 +167,10 @@ def _proposal(needs: OrderNeeds, ranking: Ranking, plan: SplitPlan) -> dict[str,
     """The proposed shares with the price each implies for its quantity, and their total."""
     if not plan.shares:
         return None
-    by_listing = {item.offer.listing_id: item for item in ranking.ranked}
+    position = {int(listing_id): i for i, listing_id in enumerate(ranking.choices.listing_id)}
     shares, total = [], Decimal(0)
     for share in plan.shares:
-        offer = by_listing[share.key].offer
+        offer = ranking.choices.offer(position[share.key])
         unit_price = estimate_unit_price(needs, offer, share.quantity)
         shares.append(
             {
@@ -443,7 +210,7 @@ def refresh_matches(order_id: int) -> MatchRun | None:
         run = session.get(MatchRun, order_id) or MatchRun(order_id=order_id)
         run.weights = weights.as_dict()
         run.considered = ranking.considered
-        run.feasible = len(ranking.ranked)
+        run.feasible = ranking.feasible
         run.exclusions = ranking.exclusion_summary()
         run.proposal = _proposal(needs_of(order), ranking, plan)
         run.computed_at = utcnow()
@@ -460,7 +227,7 @@ def refresh_matches(order_id: int) -> MatchRun | None:
                 unit_price=None if item.unit_price is None else Decimal(_money(item.unit_price)),
                 contributions=[c.as_dict() for c in item.contributions],
             )
-            for rank, item in enumerate(ranking.ranked[:MAX_STORED_CANDIDATES], start=1)
+            for rank, item in enumerate(ranking.ranked, start=1)
         ]
     return run
 
@@ -490,11 +257,10 @@ def get_matches(principal: Principal, order_id: int, weights: Weights | None = N
             weights=weights,
             computed_at=utcnow(),
             considered=ranking.considered,
-            feasible=len(ranking.ranked),
+            feasible=ranking.feasible,
             exclusions=ranking.exclusion_summary(),
             candidates=[
-                _candidate(rank, item)
-                for rank, item in enumerate(ranking.ranked[:MAX_STORED_CANDIDATES], start=1)
+                _candidate(rank, item) for rank, item in enumerate(ranking.ranked, start=1)
             ],
             proposal=_proposal(needs_of(order), ranking, plan),
             stored=False,
@@ -752,42 +518,40 @@ def _plan_inputs(
     listings: dict[int, tuple[str, int, str]] = {}
     plan_orders = []
     for process, group in by_process.items():
-        loaded = load_listing_facts(
-            process,
-            today,
-            horizon,
-            materials={order.material for order in group},
-            standards={c for order in group for c in order.required_certifications or ()},
+        offered = listing_index().listings(process, today)
+        # A factory's hours are those free before the plan's horizon.
+        _, free_until_horizon, _ = offered.calendars.free_hours(
+            today, horizon, np.zeros(len(offered.offers), dtype=np.int64)
         )
-        facts = {fact.listing_id: fact for fact in loaded}
         for order in group:
             needs = needs_of(order)
-            ranking = rank_offers(
-                needs, (fact.offer_for(needs, today) for fact in facts.values()), Weights(), today
-            )
-            choices = []
-            for item in ranking.ranked:
-                cost = marginal_unit_cost(needs, item.offer)
-                if cost is None:
-                    continue
-                listing_id = item.offer.listing_id
-                if listing_id not in factory_index:
-                    fact = facts[listing_id]
-                    free = free_hours_before(fact.calendar, fact.bookings, today, horizon)
-                    factory_index[listing_id] = len(factories)
-                    factories.append(PlanFactory(listing_id, float(free)))
-                    listings[listing_id] = (fact.title, fact.company_id, fact.company_name)
+            hours, considered = offered.hours_for(needs, today)
+            choices = rank_columns(
+                needs, offered.offers, hours, Weights(), today, considered=considered, keep=0
+            ).choices
+            plan_choices = []
+            for i in np.flatnonzero(~np.isnan(choices.unit_cost)):
+                row = int(choices.rows[i])
+                record = offered.offers.records[row]
+                if record.listing_id not in factory_index:
+                    factory_index[record.listing_id] = len(factories)
+                    factories.append(PlanFactory(record.listing_id, float(free_until_horizon[row])))
+                    listings[record.listing_id] = (
+                        record.title,
+                        record.company_id,
+                        record.company_name,
+                    )
                 # One currency for the whole plan, or a USD order would look 7 times cheaper.
-                choices.append(
+                plan_choices.append(
                     PlanChoice(
-                        factory=factory_index[listing_id],
+                        factory=factory_index[record.listing_id],
                         unit_cost=convert(
-                            cost * (1 + LATENESS_COST_SHARE * item.lateness_risk),
-                            needs.currency,
-                            PLAN_CURRENCY,
+                            float(choices.unit_cost[i]), needs.currency, PLAN_CURRENCY
                         ),
-                        setup_cost=convert(item.setup_cost or 0.0, needs.currency, PLAN_CURRENCY),
-                        max_quantity=item.max_quantity,
+                        setup_cost=convert(
+                            float(choices.setup_cost[i]), needs.currency, PLAN_CURRENCY
+                        ),
+                        max_quantity=int(choices.max_quantity[i]),
                     )
                 )
             plan_orders.append(
@@ -798,7 +562,7 @@ def _plan_inputs(
                     splittable=order.splittable,
                     hours_per_piece=needs.hours_per_piece,
                     setup_hours=needs.setup_hours,
-                    choices=tuple(choices),
+                    choices=tuple(plan_choices),
                 )
             )
     return plan_orders, factories, listings

@@ -33,7 +33,7 @@ from marketplace.models import (
     WorkPackage,
 )
 from marketplace.production import MIN_HISTORY_FOR_SCORECARD, PackageOutcome, compute_scorecard
-from marketplace.services.common import change_status, get_for_update
+from marketplace.services.common import change_status, enqueue_rematch, get_for_update
 from marketplace.services.machines import release_booking
 
 IN_PRODUCTION_STATUSES = frozenset(
@@ -179,6 +179,8 @@ def report_progress(
         session.add(milestone)
         package.progress_pct = progress_pct
         package.forecast_date = forecast_date
+        # Progress shrinks the hours the package still books on the supplier's listings.
+        enqueue_rematch(session, "company", package.supplier_company_id)
     return milestone
 
 
@@ -291,6 +293,7 @@ def recompute_scorecard(company_id: int) -> SupplierScorecard:
         scorecard.ratings_count = figures.ratings_count
         scorecard.updated_at = utcnow()
         session.add(scorecard)
+        enqueue_rematch(session, "company", company_id)  # its record weighs in its rankings
     return scorecard
 
 

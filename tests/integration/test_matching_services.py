@@ -16,17 +16,25 @@ from marketplace.lifecycle import ListingStatus
 from marketplace.models import MatchCandidate, MatchRun, QuoteInvitation
 from marketplace.services import accounts, machines, orders
 from marketplace.services import matching as matching_services
+from marketplace.services.listing_index import ChangeFeed, load_listing_records
 from marketplace.services.matching import (
     accept_proposal,
     get_matches,
     plan_open_orders,
+    rank_order,
     recommended_orders,
     refresh_matches,
 )
+from marketplace.services.orders import Allocation
 from matching.domain import Weights
 from matching.planning import PlanMode
 from tests.factories import OperatorFactory, principal_of
-from tests.integration.marketplace_world import buyer_with_order, supplier_with_capacity, today
+from tests.integration.marketplace_world import (
+    buyer_with_order,
+    quote,
+    supplier_with_capacity,
+    today,
+)
 
 TASKS = {
     "matching.order_changed": tasks.order_changed,
@@ -224,9 +232,59 @@ def test_only_operators_plan_and_time_limits_are_bounded():
         plan_open_orders(operator, order_ids=[999_999], mode=PlanMode.SPLIT, time_limit=1)
 
 
-def test_the_prefilter_reads_only_listings_of_the_process():
+def test_the_index_holds_only_listings_of_the_process():
     supplier_with_capacity()
     supplier_with_capacity(title="Second mill", price_amount=Decimal("90"))
-    facts = matching_services.load_listing_facts("cnc_milling_3axis", today(), today())
-    assert len(facts) == 2
-    assert matching_services.load_listing_facts("cnc_turning", today(), today()) == []
+    assert len(load_listing_records("cnc_milling_3axis", today())) == 2
+    assert load_listing_records("cnc_turning", today()) == {}
+
+
+def test_a_ranking_sees_changes_committed_since_the_index_was_built():
+    # Given an order ranked once, which loads the process's listings into memory
+    supplier, listing = supplier_with_capacity()
+    _, order = buyer_with_order()
+    ranking, _ = rank_order(order, Weights(), today())
+    assert [item.offer.listing_id for item in ranking.ranked] == [listing.id]
+    # When the listing is paused and a second one appears, no task having run
+    machines.change_listing_status(supplier, listing.id, ListingStatus.PAUSED)
+    second_supplier, second = supplier_with_capacity(title="Second mill")
+    # Then the next ranking already reads them from the outbox
+    ranking, _ = rank_order(order, Weights(), today())
+    assert [item.offer.listing_id for item in ranking.ranked] == [second.id]
+    assert ranking.exclusion_summary() == [{"reason": "inactive", "detail": "", "count": 1}]
+    # And a booking made by an award shrinks the free hours it reads
+    unbooked_before = ranking.ranked[0].offer.unbooked_hours
+    other_buyer, other = buyer_with_order(quantity=200)
+    offer = quote(second_supplier, second, other, hours="120")
+    orders.award_order(other_buyer, other.id, [Allocation(offer.id, 200)])
+    ranking, _ = rank_order(order, Weights(), today())
+    assert ranking.ranked[0].offer.unbooked_hours == unbooked_before - 120
+
+
+def test_the_change_feed_waits_for_ids_committed_out_of_order(monkeypatch):
+    clock = [1_000_000.0]
+    monkeypatch.setattr("marketplace.services.listing_index.time.monotonic", lambda: clock[0])
+    feed = ChangeFeed()
+    feed.start(db.session)
+
+    def message(message_id: int) -> None:
+        db.session.add(
+            OutboxMessage(
+                id=message_id, task_name="matching.listing_changed", payload={"listing_id": 7}
+            )
+        )
+        db.session.commit()
+
+    message(5)
+    assert feed.poll(db.session) == [("matching.listing_changed", {"listing_id": 7})]
+    # Id 3 belongs to a transaction still open when id 5 was read: it is looked for again
+    message(3)
+    assert len(feed.poll(db.session)) == 1
+    assert feed.poll(db.session) == []
+    # Ids 1, 2 and 4 never commit: after a while they are given up on
+    message(6)
+    feed.poll(db.session)
+    assert set(feed.missing_since) == {1, 2, 4}
+    clock[0] += 61
+    assert feed.poll(db.session) == []
+    assert feed.watermark == 6 and not feed.missing_since

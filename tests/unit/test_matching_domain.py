@@ -16,13 +16,11 @@ from matching.domain import (
     OrderNeeds,
     TrackRecord,
     Weights,
-    exclusions,
     marginal_unit_cost,
-    max_quantity,
-    rank_offers,
     shrunk_track_record,
 )
 from matching.geo import locate_city
+from matching.ranking import exclusions, max_quantity, rank_offers
 
 TODAY = date(2026, 11, 2)
 
