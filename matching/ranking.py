@@ -124,6 +124,27 @@ class OfferColumns:
     of the old ones are undisturbed.
     """
 
+    # One entry per row (set from `_arrays`); materials and valid_until have one column per
+    # material and standard named in `material_index` and `standard_index`.
+    listing_id: np.ndarray
+    company_id: np.ndarray
+    active: np.ndarray
+    materials: np.ndarray
+    valid_until: np.ndarray  # ordinal day, NO_CERTIFICATE when none
+    tolerance: np.ndarray  # NaN: no machine named
+    envelope: np.ndarray  # sorted sides; NaN: no machine named
+    price_amount: np.ndarray
+    price_rate: np.ndarray  # CNY per unit of the price's currency
+    price_unit: np.ndarray  # index in PRICE_UNITS
+    lead_time: np.ndarray
+    latitude: np.ndarray  # NaN: unknown city
+    longitude: np.ndarray
+    on_time: np.ndarray  # the track record, shrunk
+    quality: np.ndarray
+    rating: np.ndarray
+    credit: np.ndarray  # NaN: no credit band
+    present: np.ndarray  # False: no longer listed
+
     def __init__(self, records: Sequence[OfferRecord]) -> None:
         self.records: list[OfferRecord] = list(records)
         self.material_index: dict[str, int] = {}
@@ -131,7 +152,7 @@ class OfferColumns:
         self._offering: dict[str, np.ndarray] = {}
         for name, values in self._arrays(self.records).items():
             setattr(self, name, values)
-        self.present = np.ones(len(self.records), dtype=bool)  # False: no longer listed
+        self.present = np.ones(len(self.records), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.records)
