@@ -62,26 +62,34 @@ def _register_blueprints(app: Flask) -> None:
     from core.api import init_api
     from core.problem import register_error_handlers
     from frontend import init_frontend
+    from ledger.api import epcis_api, ledger_api
+    from ledger.services import set_order_directory
     from marketplace.api import accounts, operator
     from marketplace.matching_api import matching_api
     from marketplace.production_api import capacity_api, orders_api, packages_api, taxonomy_api
+    from marketplace.services.orders import OrderParties
 
     api = init_api(app)
     api.register_blueprint(accounts)
     api.register_blueprint(operator)
     production = (taxonomy_api, capacity_api, orders_api, packages_api, matching_api)
-    for blueprint in production:
+    ledger = (epcis_api, ledger_api)
+    for blueprint in (*production, *ledger):
         api.register_blueprint(blueprint)
+    # The ledger imports no other context: the marketplace tells it who takes part in an order.
+    set_order_directory(app, OrderParties())
     init_frontend(app)
     # API blueprints are authenticated by bearer token, never by cookie, so CSRF cannot apply.
     csrf = app.extensions["csrf"]
-    for blueprint in (accounts, operator, *production):
+    for blueprint in (accounts, operator, *production, *ledger):
         csrf.exempt(blueprint)
     register_error_handlers(app)
 
 
 def _register_cli(app: Flask) -> None:
-    from core.cli import demo_cli, outbox_cli, serve_command
+    from core.cli import demo_cli, outbox_cli, register_seeder, serve_command
+    from ledger.cli import ledger_cli
+    from ledger.demo import seed_ledger
     from marketplace.cli import tokens_cli
     from matching.cli import matching_cli
 
@@ -90,3 +98,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(matching_cli)
+    app.cli.add_command(ledger_cli)
+    register_seeder("ledger", seed_ledger)  # after the marketplace's: it records their moves

@@ -91,6 +91,22 @@ class BaseConfig:
     API_PAGE_SIZE_DEFAULT = 50
     API_PAGE_SIZE_MAX = 200
 
+    # Ledger: a batch is sealed at LEDGER_BATCH_SIZE entries or when its oldest entry is
+    # LEDGER_BATCH_SECONDS old, then anchored on the chain at LEDGER_CHAIN_RPC_URL (unset: an
+    # in-process EVM with the contract deployed on first use) and confirmed after
+    # LEDGER_CONFIRMATIONS blocks. LEDGER_CHAIN_PRIVATE_KEY signs (unset: the node's first account).
+    LEDGER_BATCH_SIZE = _env_int("LEDGER_BATCH_SIZE", 1000)
+    LEDGER_BATCH_SECONDS = _env_int("LEDGER_BATCH_SECONDS", 300)
+    LEDGER_CONFIRMATIONS = _env_int("LEDGER_CONFIRMATIONS", 1)
+    LEDGER_CHAIN_RPC_URL: str | None = _env("LEDGER_CHAIN_RPC_URL")
+    LEDGER_CHAIN_PRIVATE_KEY: str | None = _env("LEDGER_CHAIN_PRIVATE_KEY")
+    LEDGER_CONTRACT_ADDRESS: str | None = _env("LEDGER_CONTRACT_ADDRESS")
+    # The official EPCIS 2.0 JSON Schema and JSON-LD contexts, read in place (never fetched).
+    EPCIS_REFERENCE_DIR = Path(
+        _env("EPCIS_REFERENCE_DIR") or PROJECT_ROOT.parent / "shared" / "external" / "gs1-epcis"
+    )
+    EPCIS_MAX_DOCUMENT_BYTES = _env_int("EPCIS_MAX_DOCUMENT_BYTES", 16 * 1024 * 1024)
+
     # npm packages served as static assets; installed by `make setup` into node_modules.
     NODE_MODULES = PROJECT_ROOT / "node_modules"
 

@@ -16,10 +16,12 @@ class RetryableError(Exception):
 
 
 # Modules whose tasks the worker must know; contexts add theirs here.
-TASK_MODULES = ["core.tasks", "marketplace.tasks"]
+TASK_MODULES = ["core.tasks", "marketplace.tasks", "ledger.tasks"]
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "purge-outbox": {"task": "core.purge_outbox", "schedule": 3600.0},
+    # Seals due ledger batches, anchors them and confirms anchors; cheap when there is nothing.
+    "anchor-ledger": {"task": "ledger.anchor", "schedule": 30.0},
 }
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from core.auth import Principal
-from core.db import DbSession, db
+from core.db import DbSession, db, utcnow
 from core.errors import NotFound
 from core.outbox import enqueue
 from core.translatable import N_
@@ -102,6 +102,28 @@ def get_for_update(model: type[T], record_id: int) -> T | None:
     if db.session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     return db.session.scalar(statement.execution_options(populate_existing=True))
+
+
+def enqueue_ledger_event(
+    session: DbSession, package: Any, status: str, *, quality_passed: bool | None = None
+) -> None:
+    """Have the ledger record that a work package moved, as a fact nobody can quietly change.
+
+    The message carries everything the ledger needs (it reads no marketplace table), including
+    the moment, so a replayed message records the same fact once.
+    """
+    enqueue(
+        session,
+        "ledger.package_event",
+        package_id=package.id,
+        order_id=package.order_id,
+        buyer_company_id=package.order.buyer_company_id,
+        supplier_company_id=package.supplier_company_id,
+        status=status,
+        quantity=package.quantity,
+        at=utcnow().isoformat(),
+        quality_passed=quality_passed,
+    )
 
 
 def enqueue_rematch(session: DbSession, what: str, record_id: int) -> None:

@@ -62,6 +62,7 @@ from marketplace.production import (
 from marketplace.services.common import (
     acting_company,
     change_status,
+    enqueue_ledger_event,
     enqueue_rematch,
     get_for_update,
     record_status,
@@ -267,6 +268,19 @@ def get_order(principal: Principal, order_id: int) -> Order:
     if order is None or not _may_see(principal, order):
         raise OrderNotFound()
     return order
+
+
+class OrderParties:
+    """Who takes part in an order, for the ledger: its buyer and the suppliers it awarded work."""
+
+    def parties(self, order_id: int) -> frozenset[int] | None:
+        buyer = db.session.scalar(select(Order.buyer_company_id).where(Order.id == order_id))
+        if buyer is None:
+            return None
+        suppliers = db.session.scalars(
+            select(WorkPackage.supplier_company_id).where(WorkPackage.order_id == order_id)
+        )
+        return frozenset({buyer, *suppliers})
 
 
 def may_read_drawings(principal: Principal, order: Order) -> bool:
@@ -688,6 +702,7 @@ def award_order(
             enqueue(
                 session, "marketplace.package_changed", package_id=package.id, status="accepted"
             )
+            enqueue_ledger_event(session, package, "awarded")
             packages.append(package)
         for quote in quotes.values():
             target = (

@@ -33,7 +33,12 @@ from marketplace.models import (
     WorkPackage,
 )
 from marketplace.production import MIN_HISTORY_FOR_SCORECARD, PackageOutcome, compute_scorecard
-from marketplace.services.common import change_status, enqueue_rematch, get_for_update
+from marketplace.services.common import (
+    change_status,
+    enqueue_ledger_event,
+    enqueue_rematch,
+    get_for_update,
+)
 from marketplace.services.machines import release_booking
 
 IN_PRODUCTION_STATUSES = frozenset(
@@ -132,6 +137,7 @@ def transition_package(
                 release_booking(session, booking)
         _sync_order_status(session, package.order, principal)
         enqueue(session, "marketplace.package_changed", package_id=package.id, status=target.value)
+        enqueue_ledger_event(session, package, target.value, quality_passed=quality_passed)
     return package
 
 

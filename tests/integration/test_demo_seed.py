@@ -13,6 +13,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from core.db import db, utcnow
+from ledger import services as ledger_services
+from ledger.domain import BatchStatus
+from ledger.models import LedgerBatch, LedgerEntry
+from ledger.verification import verify_proof_document
 from marketplace.capacity import bookings_fit
 from marketplace.demo import seed_accounts
 from marketplace.demo_production import ORDER_COUNT, seed_production
@@ -152,6 +156,19 @@ def test_demo_seed_fills_every_state_and_books_no_listing_beyond_its_hours(app: 
         and sum(q.status is QuoteStatus.SUBMITTED for q in order.quotes) >= 3
     ]
     assert comparable, "buyer-001 has no order with quotes to compare"
+
+    # The packages' moves are in the ledger, every batch anchored, and a proof verifies
+    assert "seeded ledger" in result.output
+    entries = list(db.session.scalars(select(LedgerEntry)))
+    awarded_packages = db.session.scalar(select(func.count(WorkPackage.id)))
+    assert sum(e.body.get("type") == "package_awarded" for e in entries) == awarded_packages
+    assert {"shipping", "receiving", "accepting", "inspecting"} <= {e.biz_step for e in entries}
+    batches = list(db.session.scalars(select(LedgerBatch)))
+    assert batches and {batch.status for batch in batches} == {BatchStatus.CONFIRMED}
+    assert sum(batch.count for batch in batches) == len(entries)
+    proof = ledger_services.proof_of(entries[len(entries) // 2])
+    chain = ledger_services.ledger_chain()
+    assert verify_proof_document(proof, chain.root_of).verified
 
 
 def test_seeding_a_database_with_data_again_is_refused_and_if_empty_skips(app: Flask) -> None:
