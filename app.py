@@ -22,7 +22,27 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    _keep_recursion_limit(app)
     return app
+
+
+# Python's default. py_ecc and py-evm (the in-process EVM) raise the limit to 100,000 when they
+# are imported; with it, parsing a request body of deeply nested JSON overflows the C stack and
+# kills the worker instead of raising RecursionError (answered as invalid JSON, 400).
+RECURSION_LIMIT = 1000
+
+
+def _keep_recursion_limit(app: Flask) -> None:
+    import sys
+
+    def restore() -> None:
+        if sys.getrecursionlimit() > RECURSION_LIMIT:
+            sys.setrecursionlimit(RECURSION_LIMIT)
+
+    restore()
+    # The EVM may be imported later (on first use of the embedded chain): check before each
+    # request, which costs a function call.
+    app.before_request(restore)
 
 
 def _configure_logging() -> None:
