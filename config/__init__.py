@@ -101,6 +101,7 @@ class BaseConfig:
     LEDGER_CHAIN_RPC_URL: str | None = _env("LEDGER_CHAIN_RPC_URL")
     LEDGER_CHAIN_PRIVATE_KEY: str | None = _env("LEDGER_CHAIN_PRIVATE_KEY")
     LEDGER_CONTRACT_ADDRESS: str | None = _env("LEDGER_CONTRACT_ADDRESS")
+    LEDGER_CHAIN_TIMEOUT_SECONDS = float(_env("LEDGER_CHAIN_TIMEOUT_SECONDS", "10") or 10)
     # The official EPCIS 2.0 JSON Schema and JSON-LD contexts, read in place (never fetched).
     EPCIS_REFERENCE_DIR = Path(
         _env("EPCIS_REFERENCE_DIR") or PROJECT_ROOT.parent / "shared" / "external" / "gs1-epcis"

@@ -459,6 +459,7 @@ def ledger_chain() -> Chain:
             config["LEDGER_CHAIN_RPC_URL"],
             contract_address=config["LEDGER_CONTRACT_ADDRESS"],
             private_key=config["LEDGER_CHAIN_PRIVATE_KEY"],
+            timeout=config["LEDGER_CHAIN_TIMEOUT_SECONDS"],
         )
         current_app.extensions["ledger_chain"] = chain
     if current_app.config["LEDGER_CHAIN_RPC_URL"] is None:
