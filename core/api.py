@@ -52,10 +52,15 @@ class JsonBodyParser(FlaskParser):
     def _raw_load_json(self, req: flask.Request) -> Any:
         try:
             return super()._raw_load_json(req)
-        except RecursionError:
-            # Webargs turns JSONDecodeError into a 400; a stack overflow is just as malformed.
+        except (RecursionError, ValueError) as error:
+            if isinstance(error, json.JSONDecodeError):
+                raise
+            # Webargs turns JSONDecodeError into a 400; a stack overflow, or an integer beyond
+            # Python's 4,300-digit conversion limit (a ValueError), is just as malformed.
             # (A non-empty `doc`: webargs reads an empty one as "no body" rather than an error.)
-            raise json.JSONDecodeError("nested too deeply", "<body>", 0) from None
+            raise json.JSONDecodeError(
+                "nested too deeply or number too long", "<body>", 0
+            ) from None
 
 
 class ApiBlueprint(Blueprint):

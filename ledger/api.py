@@ -19,9 +19,9 @@ from ledger.schemas import (
     CaptureSchema,
     EntryPageSchema,
     EventQueryArgs,
+    ProofCheckSchema,
     ProofDocumentSchema,
     ProofSchema,
-    ProofCheckSchema,
 )
 from ledger.verification import ProofDocumentInvalid, verify_proof_document
 
@@ -146,6 +146,7 @@ class EntryProof(MethodView):
 
 @ledger_api.route("/verify")
 class VerifyProof(MethodView):
+    @ledger_api.doc(security=[])  # public: anyone holding a proof may check it
     @ledger_api.arguments(ProofDocumentSchema)
     @ledger_api.response(200, ProofCheckSchema)
     def post(self, document: dict[str, Any]) -> Any:

@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from core.db import db, utcnow
+from core.db import MAX_ID, db, utcnow
 from core.errors import DomainError, PermissionDenied
 from core.translatable import N_
 from core.unit_of_work import unit_of_work
@@ -116,8 +116,9 @@ def order_of(event: CapturedEvent) -> tuple[int | None, str]:
         if transaction.value.startswith(ORDER_URN):
             number = transaction.value.removeprefix(ORDER_URN)
             if number.isdigit():
+                # A field name for problem+json, which turns it into a JSON pointer.
                 pointer = f"{event.pointer}/bizTransactionList/{position}/bizTransaction"
-                return int(number), pointer
+                return int(number), pointer.lstrip("/").replace("/", ".")
     return None, ""
 
 
@@ -152,7 +153,7 @@ def capture(company_id: int, body: bytes) -> LedgerCapture:
         order_ref, pointer = order_of(event)
         parties = {company_id}
         if order_ref is not None:
-            order_parties = directory.parties(order_ref)
+            order_parties = directory.parties(order_ref) if order_ref <= MAX_ID else None
             if order_parties is None or company_id not in order_parties:
                 raise NotPartyToOrder(field=pointer)
             parties |= order_parties

@@ -88,6 +88,7 @@ def clear_tables(app: Flask) -> None:
     from marketplace.services.listing_index import forget_listing_index
 
     forget_listing_index(app)  # it would not notice the tables emptied under it
+    app.extensions.pop("ledger_chain", None)  # an in-process chain holding the old batches
     with app.app_context():
         db.session.remove()
         engine = db.engine

@@ -11,7 +11,9 @@ real services), plus a platform operator. For a marketplace route, B also gets t
 route needs (`Route.needs`, built by `build_market` through the real services): machines,
 capacity, a draft order with a drawing, a published order with a rival's quote, B's quote and
 work package on a third company's orders, a package B accepted, and stored matches (B's open
-order matched to the counterpart's listing, the counterpart's order to B's). The checks, each
+order matched to the counterpart's listing, the counterpart's order to B's); for a ledger route,
+B's EPCIS capture naming its finished order, whose entries are sealed and anchored on a fresh
+in-process chain. The checks, each
 route its own test id (and for (d)–(f) each caller too; (a) and (b) take their callers in turn
 on one world, as building the world costs far more than a request):
 
@@ -19,8 +21,9 @@ on one world, as building the world costs far more than a request):
     problem+json and B's rows stay unchanged; on the `/me` routes and the marketplace listings
     they see only A's data. By design, published orders are visible to every supplier and
     scorecards to every signed-in company (`shared`); B's machines, listings, draft orders,
-    quotes, packages and drawings are not.
-(b) no, malformed, unknown, revoked or orphaned token -> 401 problem+json.
+    quotes, packages, drawings, EPCIS captures and ledger entries are not.
+(b) no, malformed, unknown, revoked or orphaned token -> 401 problem+json; a public route (the
+    check of a ledger proof) answers without a token.
 (c) a read-only token on a write method -> 403, nothing changes.
 (d) a member on owner-only routes -> 403, nothing changes.
 (e) non-operators on /api/v1/operator/* and batch planning -> 403, nothing changes.
@@ -47,6 +50,8 @@ from sqlalchemy import select
 from core.auth import Principal, Scope
 from core.db import MAX_ID, db, utcnow
 from core.problem import PROBLEM_MIMETYPE
+from ledger import services as ledger_services
+from ledger.models import LedgerCapture, LedgerEntry, LedgerEntryParty
 from marketplace import services
 from marketplace.domain import CertificationStandard, CompanyRole, MembershipRole
 from marketplace.lifecycle import ListingStatus, MachineStatus, OrderStatus, PackageStatus
@@ -77,6 +82,7 @@ from marketplace.services.matching import refresh_matches
 from marketplace.uscc import make_uscc
 from tests.factories import PASSWORD, CompanyFactory, OperatorFactory, UserFactory, principal_of
 from tests.integration.conftest import bearer, issue_token
+from tests.integration.test_ledger_services import EXAMPLES, run_ledger_messages
 
 # --------------------------------------------------------------------------------------------
 # The world
@@ -119,8 +125,11 @@ class Market:
     quote_id: int = NOWHERE
     package_id: int = NOWHERE  # B's work on the counterpart's order, just awarded
     accepted_package_id: int = NOWHERE  # the counterpart's work on B's order, accepted by B
+    finished_order_id: int = NOWHERE  # B's order of that package
     counterpart_id: int = NOWHERE  # the company on the other side of B's deals
     matched_order_id: int = NOWHERE  # the counterpart's published order, matched to B's listing
+    capture_id: int = NOWHERE  # B's EPCIS capture naming its finished order
+    entry_id: int = NOWHERE  # an event of that capture, in a batch anchored on the chain
 
 
 @dataclass
@@ -233,6 +242,7 @@ MARKET_NEEDS = {
     "accepted": (),
     "matched": ("open",),  # B's open order with its matches stored (a split is proposed)
     "recommended": ("listing",),  # a counterpart's order that B's listing is matched to
+    "ledger": ("accepted",),  # B's capture on its finished order; the order's entries anchored
 }
 
 
@@ -244,6 +254,7 @@ def market_markers(tag: str) -> list[str]:
         f"{tag}-draft-title",
         f"{tag}-quote-note",
         f"{tag}-drawing.pdf",
+        f"{tag}-epcis-note",
     ]
 
 
@@ -312,6 +323,17 @@ def _capacity(principal: Principal, machine_name: str, title: str) -> tuple[int,
     return machine.id, listing.id
 
 
+def epcis_document(order_id: int, note: str) -> dict[str, Any]:
+    """GS1's example of two ObjectEvents, both naming the order (a `po` business transaction)
+    and carrying `note` in their extension field."""
+    document = json.loads((EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld").read_text())
+    order = {"type": "po", "bizTransaction": f"{ledger_services.ORDER_URN}{order_id}"}
+    for event in document["epcisBody"]["eventList"]:
+        event["bizTransactionList"] = [order]
+        event["example:myField"] = note
+    return document
+
+
 DRAWING = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -378,6 +400,7 @@ def build_market(owner: Principal, tag: str, needs: Iterable[str]) -> Market:
         ):
             packages.transition_package(actor, package.id, status)
         market.accepted_package_id = package.id
+        market.finished_order_id = order.id
     if "matched" in wanted:
         refresh_matches(market.open_order_id)
     if "recommended" in wanted:
@@ -386,6 +409,19 @@ def build_market(owner: Principal, tag: str, needs: Iterable[str]) -> Market:
         )
         market.matched_order_id = matched.id
         refresh_matches(matched.id)
+    if "ledger" in wanted:
+        document = json.dumps(epcis_document(market.finished_order_id, f"{tag}-epcis-note"))
+        market.capture_id = ledger_services.capture(owner.company_id, document.encode()).id
+        market.entry_id = db.session.scalar(
+            select(LedgerEntry.id)
+            .where(LedgerEntry.owner_company_id == owner.company_id)
+            .order_by(LedgerEntry.id)
+        )
+        run_ledger_messages()  # the finished package's moves, as the worker records them
+        ledger_services.seal_due_batches(size=1000, max_age=timedelta(0))
+        chain = ledger_services.ledger_chain()
+        ledger_services.anchor_batches(chain, confirmations=1)  # submitted
+        ledger_services.anchor_batches(chain, confirmations=1)  # confirmed
     return market
 
 
@@ -394,7 +430,15 @@ WITHOUT_MARKET = {"test_without_a_valid_token_is_401", "test_read_only_token_can
 
 
 @pytest.fixture
-def world(request: pytest.FixtureRequest) -> World:
+def fresh_chain(app):
+    """A new in-process EVM for each world: the tables are emptied between tests, the chain not."""
+    app.extensions.pop("ledger_chain", None)
+    yield
+    app.extensions.pop("ledger_chain", None)
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, fresh_chain: None) -> World:
     a = _make_tenant("alpha", "10000001")
     b = _make_tenant("beta", "20000002")
     operator = OperatorFactory(email="operator@sharefab.example.cn", display_name="operator-name")
@@ -426,6 +470,7 @@ def world(request: pytest.FixtureRequest) -> World:
 ANY = "any"  # any authenticated user of a company (owner or member)
 OWNER = "owner"  # the company owner only
 OPERATOR = "operator"  # platform operators only
+PUBLIC = "public"  # anyone, without a token
 
 
 @dataclass(frozen=True)
@@ -437,6 +482,8 @@ class Route:
     ok: int
     # Path parameters filled with company B's ids; routes without them act on the caller ("me").
     params: Callable[[World], dict[str, int]] | None = None
+    # The body names B's records though the path names none: the route is aimed at B all the same.
+    body_targets_b: bool = False
     # The JSON body, or a function of the world for bodies naming B's records or today's date.
     body: dict[str, Any] | Callable[[World], dict[str, Any]] | None = None
     # What the operator gets on a company route (an operator belongs to no company).
@@ -460,7 +507,7 @@ class Route:
 
     @property
     def targets_b(self) -> bool:
-        return self.params is not None
+        return self.params is not None or self.body_targets_b
 
 
 def _company(world_: World) -> Company:
@@ -662,6 +709,24 @@ def _effect_planned(w: World, response: Any) -> None:
     plan = response.get_json()
     assert {share["order_id"] for share in plan["shares"]} == {w.market.open_order_id}, plan
     assert plan["unassigned"] == [], plan
+
+
+def _effect_capture_shown(w: World, response: Any) -> None:
+    assert response.get_json()["captureID"] == str(w.market.capture_id)
+
+
+def _effect_proof(w: World, response: Any) -> None:
+    proof = response.get_json()
+    assert (proof["entry"]["id"], proof["tampered"]) == (w.market.entry_id, False), proof
+
+
+def _effect_proof_checks_out(w: World, response: Any) -> None:
+    assert response.get_json()["verified"] is True, response.get_json()
+
+
+def _proof_body(w: World) -> dict[str, Any]:
+    """The proof of B's entry, as the proof route gives it to B."""
+    return ledger_services.proof_of(db.session.get(LedgerEntry, w.market.entry_id))
 
 
 MACHINE_BODY = {
@@ -1006,6 +1071,34 @@ ROUTES: list[Route] = [
         "/api/v1/matching/plan", "POST", OPERATOR, False, 200,
         body={"mode": "split", "time_limit": 5}, needs=("open",), effect=_effect_planned,
     ),
+    # ---- The ledger: an order's events are its parties' (operators, of no company, read proofs).
+    # The document names B's finished order, in which A takes no part: A's capture is refused.
+    Route(
+        "/api/v1/epcis/capture", "POST", ANY, True, 202, needs=("accepted",), body_targets_b=True,
+        body=lambda w: epcis_document(w.market.finished_order_id, "matrix capture"),
+        foreign=(403,), operator=403,
+        effect=_b_has(LedgerEntry, lambda w: LedgerEntry.owner_company_id == w.b.company_id,
+                      lambda w: LedgerEntry.order_ref == w.market.finished_order_id),
+    ),
+    Route(
+        "/api/v1/epcis/capture/<id:capture_id>", "GET", ANY, False, 200,
+        params=lambda w: {"capture_id": w.market.capture_id}, needs=("ledger",), foreign=(404,),
+        operator=403, effect=_effect_capture_shown,
+    ),
+    Route(
+        "/api/v1/epcis/events", "GET", ANY, False, 200,
+        needs=("ledger",), operator=403, effect=_listed("entry_id"),
+    ),
+    Route(
+        "/api/v1/ledger/entries/<id:entry_id>/proof", "GET", ANY, False, 200,
+        params=lambda w: {"entry_id": w.market.entry_id}, needs=("ledger",), foreign=(404,),
+        operator=200, effect=_effect_proof,
+    ),
+    # Anyone may check a proof; A checks B's (as if B had shown it) and learns only the verdict.
+    Route(
+        "/api/v1/ledger/verify", "POST", PUBLIC, False, 200,
+        body=_proof_body, needs=("ledger",), operator=200, effect=_effect_proof_checks_out,
+    ),
 ]  # fmt: skip
 
 ROUTE_IDS = [route.id for route in ROUTES]
@@ -1078,6 +1171,7 @@ def company_state(company_id: int, *, ignore_usage: bool = False) -> dict[str, l
             CompanyVerificationEvent, CompanyVerificationEvent.company_id == company_id
         ),
         **_market_state(company_id),
+        **_ledger_state(company_id),
     }
     db.session.remove()
     return state
@@ -1108,6 +1202,16 @@ def _market_state(company_id: int) -> dict[str, list[tuple]]:
             MatchCandidate,
             (MatchCandidate.company_id == company_id) | MatchCandidate.order_id.in_(own_orders),
         ),
+    }
+
+
+def _ledger_state(company_id: int) -> dict[str, list[tuple]]:
+    """The ledger rows the company can read (it is a party of them) and its captures."""
+    own_entries = select(LedgerEntryParty.entry_id).where(LedgerEntryParty.company_id == company_id)
+    return {
+        "ledger_entries": _rows(LedgerEntry, LedgerEntry.id.in_(own_entries)),
+        "ledger_parties": _rows(LedgerEntryParty, LedgerEntryParty.entry_id.in_(own_entries)),
+        "ledger_captures": _rows(LedgerCapture, LedgerCapture.company_id == company_id),
     }
 
 
@@ -1241,7 +1345,7 @@ BAD_CREDENTIALS = {
 }
 
 
-@pytest.mark.parametrize("route", _routes(lambda route: True))
+@pytest.mark.parametrize("route", _routes(lambda route: route.access != PUBLIC))
 def test_without_a_valid_token_is_401(client, world, route):
     """Every bad credential in turn on one world (the world, not the request, is the cost)."""
     before = database_state()
@@ -1255,6 +1359,19 @@ def test_without_a_valid_token_is_401(client, world, route):
             assert_problem(response, 401)
 
     assert not failures, "\n".join(failures)
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("route", _routes(lambda route: route.access == PUBLIC))
+def test_public_routes_need_no_token(client, world, route):
+    before = database_state()
+
+    response = call(client, route, world, None)
+
+    assert response.status_code == route.ok, describe(response)
+    assert_no_leak(response, world.a)
+    if route.effect:
+        route.effect(world, response)
     assert database_state() == before
 
 

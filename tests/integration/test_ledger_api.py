@@ -120,3 +120,22 @@ def test_a_proof_from_the_api_checks_out_on_the_public_endpoint(client):
         ).status_code
         == 404
     )
+
+
+def test_numbers_beyond_reason_are_bad_input_not_errors(client):
+    _, supplier, _, _ = awarded_order()
+    document = json.loads(OBJECT_EVENTS)
+    document["epcisBody"]["eventList"][0]["bizTransactionList"] = [
+        {"type": "po", "bizTransaction": "urn:sharefab:order:99999999999999999999"}
+    ]
+    response = client.post(
+        "/api/v1/epcis/capture", data=json.dumps(document), headers=headers_of(supplier)
+    )
+    assert response.status_code == 403
+    assert response.json["errors"][0]["pointer"] == (
+        "/epcisBody/eventList/0/bizTransactionList/0/bizTransaction"
+    )
+    huge = '{"entry": {"body": {"a": ' + "9" * 5000 + "}}}"
+    answer = client.post("/api/v1/ledger/verify", data=huge, content_type="application/json")
+    assert answer.status_code == 400
+    assert entries() == 0

@@ -82,7 +82,7 @@ def test_events_of_another_companys_order_are_refused():
     ]
     with pytest.raises(services.NotPartyToOrder) as refused:
         services.capture(stranger.company_id, json.dumps(document).encode())
-    assert refused.value.field == "/epcisBody/eventList/0/bizTransactionList/0/bizTransaction"
+    assert refused.value.field == "epcisBody.eventList.0.bizTransactionList.0.bizTransaction"
     assert db.session.scalar(select(LedgerEntry.id)) is None
 
 

@@ -28,7 +28,7 @@ SPEC_URL = "/api/v1/openapi.json"
 # Routes under /api/v1 that are documentation, not API operations.
 UNDOCUMENTED_RULES = {"/api/v1/openapi.json", "/api/v1/docs"}
 # Operations that are deliberately public (no bearerAuth requirement). None so far.
-PUBLIC_OPERATIONS: set[tuple[str, str]] = set()
+PUBLIC_OPERATIONS: set[tuple[str, str]] = {("/api/v1/ledger/verify", "post")}
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
