@@ -14,7 +14,7 @@ import hashlib
 from enum import StrEnum
 from typing import Any
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, NotFound
 from core.translatable import N_
 from ledger.merkle import canonical_json
 
@@ -49,22 +49,6 @@ def check_batch_transition(current: BatchStatus, target: BatchStatus) -> None:
         raise InvalidBatchTransition(current=current.value, target=target.value)
 
 
-# Kinds of records, each a canonical JSON object {"type": ..., ...} in the ledger.
-RECORD_TYPES = frozenset(
-    {
-        "package_awarded",
-        "production_started",
-        "quality_checked",
-        "package_shipped",
-        "package_delivered",
-        "package_accepted",
-        "package_disputed",
-        "dispute_resolved",
-        "escrow_funded",
-        "escrow_released",
-        "escrow_refunded",
-    }
-)
 RECORD_HASH_VERSION = "ShareFab1"
 
 
@@ -82,8 +66,3 @@ class EntryNotFound(NotFound):
 class NotAnchoredYet(Conflict):
     code = "not-anchored-yet"
     message = N_("This entry is not in an anchored batch yet; try again in a few minutes.")
-
-
-class UnknownRecordType(InvalidInput):
-    code = "unknown-record-type"
-    message = N_("Unknown kind of ledger record: %(type)s.")

@@ -9,7 +9,7 @@ values in outbox messages (`ledger.package_event`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -44,6 +44,7 @@ from ledger.event_hash import event_hash_id, event_hash_ids
 from ledger.merkle import (
     LEDGER_LEAF_ENCODING,
     LeafNotInTree,
+    MalformedTree,
     StandardMerkleTree,
     entry_leaf,
     leaf_hash,
@@ -591,10 +592,12 @@ def proof_of(entry: LedgerEntry) -> dict[str, Any]:
     if batch is None:
         raise NotAnchoredYet()
     tree = StandardMerkleTree.load(batch.tree)
-    value = entry_leaf(entry.body)
     try:
-        index = tree.leaf_index(value)
-        proof = [_hex(node) for node in tree.proof(index)]
+        value = entry_leaf(entry.body)
+    except ValueError:  # no longer even canonical JSON: it cannot be the entry that was sealed
+        value = (b"\0" * 32,)
+    try:
+        proof = [_hex(node) for node in tree.proof(tree.leaf_index(value))]
         tampered = False
     except LeafNotInTree:
         proof, tampered = [], True
@@ -615,6 +618,35 @@ def proof_of(entry: LedgerEntry) -> dict[str, Any]:
             "confirmations": batch.confirmations,
         },
     }
+
+
+def tampered_entry_ids(
+    entries: Iterable[LedgerEntry], batches: Mapping[int, LedgerBatch]
+) -> set[int]:
+    """Ids of the entries that no longer match the leaf their batch committed to.
+
+    The test of `proof_of`, for many entries, with each batch's tree loaded once.
+    """
+    trees: dict[int, StandardMerkleTree | None] = {}
+    tampered = set()
+    for entry in entries:
+        number = entry.batch_number
+        if number is None or number not in batches:
+            continue
+        if number not in trees:
+            try:
+                trees[number] = StandardMerkleTree.load(batches[number].tree)
+            except MalformedTree:
+                log.error("ledger batch %s holds a malformed tree", number)
+                trees[number] = None
+        tree = trees[number]
+        try:
+            if tree is None:
+                raise LeafNotInTree("the batch's tree is unreadable")
+            tree.leaf_index(entry_leaf(entry.body))
+        except (LeafNotInTree, ValueError):  # ValueError: no longer even canonical JSON
+            tampered.add(entry.id)
+    return tampered
 
 
 def batches_of(entries: Iterable[LedgerEntry]) -> dict[int, LedgerBatch]:

@@ -11,6 +11,7 @@ def register_views(blueprint: Blueprint) -> None:
         auth,
         buyer,
         company,
+        ledger,
         matching,
         operator,
         packages,
@@ -30,5 +31,6 @@ def register_views(blueprint: Blueprint) -> None:
         buyer,
         packages,
         matching,
+        ledger,
     ):
         module.register(blueprint)
