@@ -9,10 +9,10 @@ values in outbox messages (`ledger.package_event`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy import func, select
@@ -58,6 +58,7 @@ from ledger.models import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ORDER_URN = "urn:sharefab:order:"
 PACKAGE_URN = "urn:sharefab:package:"
@@ -174,19 +175,25 @@ def capture(company_id: int, body: bytes) -> LedgerCapture:
                 identifiers=event.mentioned,
             )
         )
-    for attempt in range(2):  # a concurrent capture of the same events wins the unique key
-        try:
-            with unit_of_work() as session:
-                new = store_entries(prepared)
-                receipt = LedgerCapture(
-                    company_id=company_id, event_count=len(prepared), new_count=new
-                )
-                session.add(receipt)
-            return receipt
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+
+    def write() -> LedgerCapture:
+        new = store_entries(prepared)
+        receipt = LedgerCapture(company_id=company_id, event_count=len(prepared), new_count=new)
+        db.session.add(receipt)
+        return receipt
+
+    return _committed(write)
+
+
+def _committed(write: Callable[[], T]) -> T:
+    """Run `write` in a unit of work; once more if a concurrent writer took one of its unique
+    event hashes first (the second run finds those entries and skips them)."""
+    try:
+        with unit_of_work():
+            return write()
+    except IntegrityError:
+        with unit_of_work():
+            return write()
 
 
 def store_entries(prepared: Sequence[PreparedEntry]) -> int:
@@ -352,14 +359,7 @@ def record_package_event(
         )
         for entry in entries
     ]
-    for attempt in range(2):
-        try:
-            with unit_of_work():
-                return store_entries(prepared)
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    return _committed(lambda: store_entries(prepared))
 
 
 def _package_event(
