@@ -32,6 +32,20 @@ def _env_int(name: str, default: int) -> int:
     return default if value is None else int(value)
 
 
+def _external_reference_dir() -> Path:
+    """Reference data nobody here wrote (GS1 schemas and contexts, test vectors), read in place.
+
+    SHAREFAB_EXTERNAL_DIR if set; else the first `shared/external` beside the checkout or above it;
+    else the workplace's `/work/shared/external` (a clean checkout elsewhere, as CI makes).
+    """
+    configured = _env("EXTERNAL_DIR")
+    if configured:
+        return Path(configured)
+    candidates = [parent / "shared" / "external" for parent in PROJECT_ROOT.parents]
+    candidates.append(Path("/work/shared/external"))
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
 class BaseConfig:
     """Settings every environment shares; subclasses change what differs."""
 
@@ -103,9 +117,8 @@ class BaseConfig:
     LEDGER_CONTRACT_ADDRESS: str | None = _env("LEDGER_CONTRACT_ADDRESS")
     LEDGER_CHAIN_TIMEOUT_SECONDS = float(_env("LEDGER_CHAIN_TIMEOUT_SECONDS", "10") or 10)
     # The official EPCIS 2.0 JSON Schema and JSON-LD contexts, read in place (never fetched).
-    EPCIS_REFERENCE_DIR = Path(
-        _env("EPCIS_REFERENCE_DIR") or PROJECT_ROOT.parent / "shared" / "external" / "gs1-epcis"
-    )
+    EXTERNAL_DIR = _external_reference_dir()
+    EPCIS_REFERENCE_DIR = Path(_env("EPCIS_REFERENCE_DIR") or EXTERNAL_DIR / "gs1-epcis")
     EPCIS_MAX_DOCUMENT_BYTES = _env_int("EPCIS_MAX_DOCUMENT_BYTES", 16 * 1024 * 1024)
 
     # npm packages served as static assets; installed by `make setup` into node_modules.

@@ -14,13 +14,14 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from app import create_app
+from config import BaseConfig
 from core.db import db
 
 POSTGRES_URL_ENV = "SHAREFAB_TEST_DATABASE_URL"
 REDIS_URL_ENV = "SHAREFAB_TEST_REDIS_URL"
 BROKER_URL_ENV = "SHAREFAB_TEST_BROKER_URL"
 AMQP_URL_ENV = "SHAREFAB_TEST_AMQP_URL"
-EXTERNAL = Path(__file__).resolve().parent.parent.parent / "shared" / "external"
+EXTERNAL = BaseConfig.EXTERNAL_DIR  # the reference data in ../shared/external, read in place
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,8 +15,9 @@ from ledger.models import LedgerEntry
 from marketplace.models import User
 from tests.integration.conftest import bearer, issue_token
 from tests.integration.test_ledger_services import awarded_order, run_ledger_messages
+from tests.support import EXTERNAL
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "external" / "gs1-epcis" / "examples"
+EXAMPLES = EXTERNAL / "gs1-epcis" / "examples"
 OBJECT_EVENTS = (EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld").read_bytes()
 
 

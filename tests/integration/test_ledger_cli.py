@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from tests.support import EXTERNAL
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-VECTOR_DIR = PROJECT_ROOT / ".." / "shared" / "external" / "epcis-hash-vectors"
+VECTOR_DIR = EXTERNAL / "epcis-hash-vectors"
 VECTORS = sorted(VECTOR_DIR.glob("*.jsonld"))
 needs_vectors = pytest.mark.skipif(
     not VECTOR_DIR.is_dir(),

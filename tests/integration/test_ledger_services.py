@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -26,8 +25,9 @@ from tests.integration.marketplace_world import (
     quote,
     supplier_with_capacity,
 )
+from tests.support import EXTERNAL
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "external" / "gs1-epcis" / "examples"
+EXAMPLES = EXTERNAL / "gs1-epcis" / "examples"
 
 
 def example(name: str) -> bytes:
@@ -116,9 +116,7 @@ def test_package_moves_become_entries_anchored_with_proofs_that_verify():
     # And an entry altered in the database shows as tampered and no longer verifies
     shipped = entries[-1]
     altered = {**shipped.body, "disposition": "destroyed"}
-    db.session.execute(
-        update(LedgerEntry).where(LedgerEntry.id == shipped.id).values(body=altered)
-    )
+    db.session.execute(update(LedgerEntry).where(LedgerEntry.id == shipped.id).values(body=altered))
     db.session.commit()
     db.session.expire_all()
     proof = services.proof_of(services.visible_entry(supplier.company_id, shipped.id))
@@ -127,7 +125,7 @@ def test_package_moves_become_entries_anchored_with_proofs_that_verify():
 
 
 def test_a_stranger_cannot_read_an_orders_entries():
-    _, _, _, package = awarded_order()
+    awarded_order()
     run_ledger_messages()
     stranger, _ = supplier_with_capacity()
     entry = db.session.scalars(select(LedgerEntry)).first()

@@ -12,9 +12,10 @@ import pytest
 from flask import Flask
 
 from matching.gap import read_gap_instance
+from tests.support import EXTERNAL
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-GAP_DIR = PROJECT_ROOT / ".." / "shared" / "external" / "gap"
+GAP_DIR = EXTERNAL / "gap"
 needs_instances = pytest.mark.skipif(
     not GAP_DIR.is_dir(), reason=f"GAP instances not found at {GAP_DIR} (shared/external/gap)"
 )

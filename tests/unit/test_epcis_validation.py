@@ -12,7 +12,6 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,8 +35,9 @@ from ledger.epcis import (
     SourceOrDestination,
     parse_capture_body,
 )
+from tests.support import EXTERNAL
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "external" / "gs1-epcis"
+REFERENCE = EXTERNAL / "gs1-epcis"
 EXAMPLES = REFERENCE / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.jsonld")) if EXAMPLES.is_dir() else []
 pytestmark = pytest.mark.skipif(

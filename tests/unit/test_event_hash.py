@@ -19,10 +19,9 @@ from ledger.event_hash import (
     event_hash_ids,
     prehash,
 )
+from tests.support import EXTERNAL
 
-VECTOR_DIR = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "external" / "epcis-hash-vectors"
-)
+VECTOR_DIR = EXTERNAL / "epcis-hash-vectors"
 VECTORS = sorted(VECTOR_DIR.glob("*.jsonld"))
 needs_vectors = pytest.mark.skipif(
     not VECTOR_DIR.is_dir(),

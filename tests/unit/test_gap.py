@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +19,9 @@ from matching.gap import (
     solve_gap,
     solve_gap_plain_milp,
 )
+from tests.support import EXTERNAL
 
-GAP_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "external" / "gap"
+GAP_DIR = EXTERNAL / "gap"
 needs_instances = pytest.mark.skipif(
     not GAP_DIR.is_dir(), reason=f"GAP instances not found at {GAP_DIR} (shared/external/gap)"
 )
