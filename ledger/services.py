@@ -246,7 +246,6 @@ class EventQuery:
     since: datetime | None = None
     until: datetime | None = None
     order_ref: int | None = None
-    kind: EntryKind | None = None
 
 
 def query_entries(
@@ -276,8 +275,6 @@ def query_entries(
         statement = statement.where(LedgerEntry.event_time < query.until)
     if query.order_ref is not None:
         statement = statement.where(LedgerEntry.order_ref == query.order_ref)
-    if query.kind is not None:
-        statement = statement.where(LedgerEntry.kind == query.kind)
     if after_id is not None:
         statement = statement.where(LedgerEntry.id > after_id)
     return list(db.session.scalars(statement.order_by(LedgerEntry.id).limit(limit)))
